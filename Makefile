@@ -1,0 +1,60 @@
+# clubsite: `make run` serves the site on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard clubsite/translations/*/LC_MESSAGES/messages.po))
+PYTEST_ARGS ?=
+
+.PHONY: run serve test lint format translations-extract translations demo bench clean
+
+$(BIN)/activate: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/activate
+
+$(VENV)/.dev-installed: $(BIN)/activate requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+%.mo: %.po $(BIN)/activate
+	$(BIN)/pybabel compile --use-fuzzy -d clubsite/translations -D messages >/dev/null
+
+translations: $(CATALOGS)
+
+## Serve the site at http://127.0.0.1:8000 (creates instance/ with keys on first run).
+run: $(BIN)/activate translations
+	$(FLASK) db upgrade
+	$(FLASK) staff setup-link
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - \
+		--access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(M)sms' wsgi:app
+
+## Run the whole suite: lint, format check, tests on SQLite (and PostgreSQL when configured).
+test: $(VENV)/.dev-installed translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Re-extract the messages and merge them into the catalogs (then translate the new ones).
+translations-extract: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o clubsite/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i clubsite/translations/messages.pot -d clubsite/translations --no-fuzzy-matching >/dev/null
+
+## Fill an empty database with realistic Latvian demo data.
+demo: $(BIN)/activate
+	$(FLASK) db upgrade
+	$(FLASK) demo seed --members 500
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

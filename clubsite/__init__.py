@@ -1,0 +1,91 @@
+"""clubsite: a member database for small clubs that keeps personal data the way the GDPR asks."""
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from clubsite.config import ConfigError, ensure_instance, load_config
+from clubsite.database import configure_sqlite, engine_options
+
+
+def create_app(test_config=None, instance_path=None):
+    """Build the application: configuration, extensions, blueprints, CLI. No other side effects."""
+    instance_path = instance_path or os.environ.get("CLUBSITE_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    try:
+        load_config(app, test_config)
+        ensure_instance(app)
+    except ConfigError as exc:
+        # One readable line instead of a stack trace: the operator has something to fix.
+        sys.stderr.write(f"clubsite: configuration error: {exc}\n")
+        raise SystemExit(2) from None
+    configure_logging(app)
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def configure_logging(app):
+    """Log to stderr; SQL parameters are never logged (they could hold personal data)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    logging.getLogger("clubsite").setLevel(logging.INFO)
+
+
+def register_extensions(app):
+    """Bind the extensions to the app."""
+    from clubsite.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from clubsite.i18n import register_i18n, select_locale
+
+    options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    options["hide_parameters"] = True
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app, default_locale="lv", default_timezone="Europe/Riga", locale_selector=select_locale
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "backoffice.login"
+    login_manager.login_message = None  # the login page explains itself
+    register_i18n(app)
+    if app.config.get("TRUST_PROXY", True):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+
+def register_models():
+    """Import every model module so that SQLAlchemy and Alembic see all tables."""
+    from clubsite import models  # noqa: F401
+
+
+def register_blueprints(app):
+    """Security headers, error pages and the three faces: public, back office, newsletter."""
+    from clubsite.backoffice import register_backoffice
+    from clubsite.errors import register_errors
+    from clubsite.public import register_public
+    from clubsite.security import register_security
+    from clubsite.staff import auth  # noqa: F401  (registers the user loader)
+
+    register_security(app)
+    register_errors(app)
+    register_public(app)
+    register_backoffice(app)
+
+
+def register_cli(app):
+    """Command-line groups, each owned by its package."""
+    from clubsite.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,29 @@
+"""The staff back office: one blueprint, every view behind the guard."""
+
+from importlib import import_module
+
+from flask import Blueprint
+
+from clubsite.backoffice.guard import check_access
+from clubsite.privacy.roles import role_label
+
+bp = Blueprint("backoffice", __name__, url_prefix="/office")
+bp.before_request(check_access)
+
+# Route modules, each adding its views to bp when imported.
+ROUTE_MODULES = [
+    "clubsite.backoffice.auth_routes",
+    "clubsite.backoffice.home_routes",
+    "clubsite.backoffice.staff_routes",
+    "clubsite.backoffice.audit_routes",
+    "clubsite.backoffice.policy_routes",
+]
+
+
+def register_backoffice(app):
+    """Import the route modules and register the blueprint."""
+    for name in ROUTE_MODULES:
+        import_module(name)
+    app.register_blueprint(bp)
+    app.jinja_env.globals["url_endpoints"] = app.view_functions
+    app.jinja_env.globals["role_label"] = role_label

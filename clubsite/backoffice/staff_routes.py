@@ -1,0 +1,94 @@
+"""Staff management (admin): list, invite, roles, activation, lifting login locks."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from clubsite.backoffice import bp
+from clubsite.backoffice.forms import EmptyForm, StaffForm, StaffRolesForm
+from clubsite.backoffice.guard import requires
+from clubsite.extensions import db
+from clubsite.formtools import apply_service_error
+from clubsite.staff import service
+from clubsite.staff.models import StaffUser
+
+
+def _staff_or_404(public_id):
+    user = db.session.scalar(select(StaffUser).where(StaffUser.public_id == public_id))
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@requires("staff.manage")
+def staff_list():
+    """All staff accounts, and the form to add one."""
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = service.create_staff(form.email.data, form.name.data, form.roles.data)
+            token = service.create_setup_token("invite", user, hours=service.INVITE_LINK_HOURS)
+            from clubsite.staff.invitations import send_invitation
+
+            send_invitation(user, token)
+        except service.StaffError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Invitation sent to the new staff member."), "success")
+            return redirect(url_for("backoffice.staff_list"))
+    staff = db.session.scalars(select(StaffUser).order_by(StaffUser.name)).all()
+    locks = {user.id: service.lock_status(user) for user in staff}
+    return render_template(
+        "backoffice/staff_list.html", form=form, staff=staff, locks=locks, action_form=EmptyForm()
+    )
+
+
+@bp.route("/staff/<public_id>", methods=["GET", "POST"])
+@requires("staff.manage")
+def staff_detail(public_id):
+    """One staff member: roles and account actions."""
+    user = _staff_or_404(public_id)
+    form = StaffRolesForm(roles=user.role_list)
+    if form.validate_on_submit():
+        try:
+            service.set_roles(user, form.roles.data)
+        except service.StaffError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Roles saved."), "success")
+            return redirect(url_for("backoffice.staff_detail", public_id=public_id))
+    return render_template(
+        "backoffice/staff_detail.html",
+        user=user,
+        form=form,
+        lock=service.lock_status(user),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/staff/<public_id>/<action>", methods=["POST"])
+@requires("staff.manage")
+def staff_action(public_id, action):
+    """Deactivate, activate or unlock an account."""
+    user = _staff_or_404(public_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if action == "deactivate":
+        service.set_active(user, False)
+        message = _("The account is deactivated and its sessions have ended.")
+    elif action == "activate":
+        service.set_active(user, True)
+        message = _("The account is active again.")
+    elif action == "unlock":
+        service.unlock(user)
+        message = _("The login lock has been lifted.")
+    else:
+        abort(404)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("backoffice.staff_detail", public_id=public_id))

@@ -1,0 +1,42 @@
+"""Security headers on every response, and no caching of anything personal."""
+
+from flask import request
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+# Only static assets may be cached; every page may show personal data or a CSRF token.
+CACHEABLE_PREFIXES = ("/static/",)
+
+
+def set_security_headers(response):
+    """Add CSP, nosniff, referrer, framing and (over HTTPS) HSTS headers; forbid caching."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if not request.path.startswith(CACHEABLE_PREFIXES):
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def register_security(app):
+    """Install the header hook."""
+    app.after_request(set_security_headers)

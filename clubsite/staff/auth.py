@@ -1,0 +1,43 @@
+"""Flask-Login wiring: the cookie holds only a session token; the server decides if it is valid."""
+
+from flask import session
+from flask_login import login_user, logout_user
+
+from clubsite.extensions import db, login_manager
+from clubsite.staff import service
+
+# Kept across the session reset at login/logout: a language choice is not a secret.
+_KEPT_KEYS = ("lang",)
+
+
+@login_manager.user_loader
+def load_user(public_id):
+    """The logged-in staff member, if the server-side session behind the cookie still lives."""
+    user = service.load_session(session.get("sid"))
+    if user is None or user.public_id != public_id:
+        return None
+    return user
+
+
+def _reset_session():
+    """Start a new cookie session, keeping only the harmless keys."""
+    kept = {key: session[key] for key in _KEPT_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+
+
+def log_in(user):
+    """Rotate the session and bind it to a new server-side session record."""
+    _reset_session()
+    token = service.start_session(user)
+    db.session.commit()
+    session["sid"] = token
+    login_user(user)
+
+
+def log_out():
+    """End the server-side session and clear the cookie session."""
+    service.end_session(session.get("sid"))
+    db.session.commit()
+    logout_user()
+    _reset_session()

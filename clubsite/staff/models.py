@@ -1,0 +1,82 @@
+"""Staff accounts, their server-side sessions, login throttling and one-time setup links."""
+
+from flask_login import UserMixin
+
+from clubsite.database import new_public_id, utcnow
+from clubsite.extensions import db
+from clubsite.privacy.roles import ROLES, role_allows
+
+
+class StaffUser(UserMixin, db.Model):
+    """A member of staff who logs in to the back office."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    name = db.Column(db.String(80), nullable=False)
+    password_hash = db.Column(db.String(200))
+    roles = db.Column(db.String(100), nullable=False, default="staff")  # comma-separated role ids
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"))
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    language = db.Column(db.String(2), nullable=False, default="lv")
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    password_changed_at = db.Column(db.DateTime(timezone=True))
+    policy_version = db.Column(db.String(20))  # version of the policy last acknowledged
+    policy_acknowledged_at = db.Column(db.DateTime(timezone=True))
+    training_passed_at = db.Column(db.DateTime(timezone=True))
+    totp_secret = db.Column(db.LargeBinary)  # encrypted; None until two-factor is set up
+    totp_last_step = db.Column(db.Integer)  # the last accepted TOTP time step: each code works once
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def role_list(self):
+        """The staff member's roles as a list of known role ids."""
+        return [r for r in (self.roles or "").split(",") if r in ROLES]
+
+    def can(self, permission):
+        """True if any of the staff member's roles grants the permission."""
+        return self.active and any(role_allows(role, permission) for role in self.role_list)
+
+    def has_role(self, role):
+        """True if the staff member holds the role."""
+        return role in self.role_list
+
+    @property
+    def is_active(self):  # Flask-Login asks this
+        return bool(self.active)
+
+    def get_id(self):
+        """Flask-Login's handle: the public id, never the row id."""
+        return self.public_id
+
+
+class StaffSession(db.Model):
+    """A logged-in session, held on the server so logout and deactivation end it everywhere."""
+
+    token_hash = db.Column(db.String(64), primary_key=True)
+    staff_id = db.Column(db.Integer, db.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    second_factor_done = db.Column(db.Boolean, nullable=False, default=False)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per login name (keyed hash), for known and unknown names alike."""
+
+    key_hash = db.Column(db.String(64), primary_key=True)
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    locked_until = db.Column(db.DateTime(timezone=True))
+    last_failure_at = db.Column(db.DateTime(timezone=True))
+
+
+class SetupToken(db.Model):
+    """A one-time link: the first admin's setup, a staff invitation or a password reset."""
+
+    token_hash = db.Column(db.String(64), primary_key=True)
+    kind = db.Column(db.String(16), nullable=False)  # first-admin, invite
+    staff_id = db.Column(db.Integer, db.ForeignKey("staff_user.id", ondelete="CASCADE"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False)
+    used_at = db.Column(db.DateTime(timezone=True))

@@ -1,0 +1,271 @@
+"""Staff accounts: creation, login with throttling, server-side sessions, one-time links."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from clubsite.database import as_utc, utcnow
+from clubsite.extensions import db
+from clubsite.privacy import audit
+from clubsite.privacy.roles import ROLES
+from clubsite.privacy.validation import ValidationError, validate_email, validate_name
+from clubsite.staff.models import LoginThrottle, SetupToken, StaffSession, StaffUser
+from clubsite.staff.passwords import (
+    PasswordPolicyError,
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+
+SETUP_LINK_HOURS = 1
+INVITE_LINK_HOURS = 72
+
+
+class StaffError(ValueError):
+    """A refused staff action; .message is for the user, .field names the form field."""
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class LoginFailed(StaffError):
+    """Wrong login name or password (deliberately not saying which)."""
+
+
+class LoginLocked(StaffError):
+    """Too many failures for this login name; try again later."""
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _throttle_key(email):
+    """Keyed hash of the login name, so the throttle table holds no addresses."""
+    key = current_app.config["KEY_RING"].index_key
+    return hmac.new(key, b"login\x00" + email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def staff_count():
+    """How many staff accounts exist."""
+    return db.session.scalar(select(func.count(StaffUser.id)))
+
+
+def find_by_email(email):
+    """The staff account with this login email, or None."""
+    return db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+
+
+def validate_roles(roles):
+    """Refuse unknown roles and an empty set."""
+    roles = [r for r in roles if r]
+    if not roles or any(r not in ROLES for r in roles):
+        raise StaffError(_l("Choose one or more of the listed roles."), "roles")
+    return ",".join(dict.fromkeys(roles))
+
+
+def create_staff(email, name, roles, password=None, *, language="lv"):
+    """Create an active staff account; a password is optional for invitations."""
+    try:
+        email = validate_email(email)
+    except ValidationError as exc:
+        raise StaffError(exc.message, "email") from exc
+    try:
+        name = validate_name(name)
+    except ValidationError as exc:
+        raise StaffError(exc.message, "name") from exc
+    role_text = validate_roles(roles)
+    if find_by_email(email):
+        raise StaffError(_l("A staff account with this email already exists."), "email")
+    user = StaffUser(email=email, name=name, roles=role_text, language=language)
+    if password is not None:
+        _set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("staff.created", subject=user.public_id, fields=["email", "name", "roles"])
+    return user
+
+
+def _set_password(user, password):
+    try:
+        check_password_policy(password, user_inputs=[user.email, user.name])
+    except PasswordPolicyError as exc:
+        raise StaffError(exc.message, "password") from exc
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+
+
+def authenticate(email, password, *, now=None):
+    """Return the staff member for a correct login; raise LoginFailed or LoginLocked otherwise.
+
+    Known and unknown login names take the same path: same throttle, same argon2 work, same
+    message, so the form does not reveal which addresses have accounts.
+    """
+    now = now or utcnow()
+    cfg = current_app.config
+    throttle = db.session.get(LoginThrottle, _throttle_key(email))
+    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > now:
+        verify_password(None, password)
+        raise LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
+    user = find_by_email(email) if len(email) <= 254 else None
+    ok = verify_password(user.password_hash if user else None, password)
+    if ok and user.active:
+        if throttle:
+            db.session.delete(throttle)
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return user
+    if throttle is None:
+        throttle = LoginThrottle(key_hash=_throttle_key(email), failures=0)
+        db.session.add(throttle)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    subject = user.public_id if user else None
+    audit.record("login.failed", subject=subject, actor=("system", None))
+    if throttle.failures >= cfg["LOGIN_MAX_FAILURES"]:
+        throttle.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+        throttle.failures = 0
+        audit.record("login.locked", subject=subject, actor=("system", None))
+    raise LoginFailed(_l("The email or password is not correct."))
+
+
+def lock_status(user, *, now=None):
+    """When the account's login lock ends, or None if it is not locked."""
+    throttle = db.session.get(LoginThrottle, _throttle_key(user.email))
+    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > (now or utcnow()):
+        return as_utc(throttle.locked_until)
+    return None
+
+
+def unlock(user):
+    """Lift a login lock (admin action)."""
+    db.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.key_hash == _throttle_key(user.email))
+    )
+    audit.record("staff.unlocked", subject=user.public_id)
+
+
+def start_session(user):
+    """Create a fresh server-side session and return its secret token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(token_hash=_token_hash(token), staff_id=user.id))
+    audit.record("login", subject=user.public_id, actor=("staff", user.public_id))
+    return token
+
+
+def load_session(token, *, now=None):
+    """The staff member behind a session token, or None if it ended, idled or aged out."""
+    if not token:
+        return None
+    now = now or utcnow()
+    record = db.session.get(StaffSession, _token_hash(token))
+    if record is None:
+        return None
+    cfg = current_app.config
+    idle = now - as_utc(record.last_seen_at) > timedelta(minutes=cfg["IDLE_TIMEOUT_MINUTES"])
+    aged = now - as_utc(record.created_at) > timedelta(hours=cfg["ABSOLUTE_TIMEOUT_HOURS"])
+    user = db.session.get(StaffUser, record.staff_id)
+    if idle or aged or user is None or not user.active:
+        db.session.delete(record)
+        db.session.commit()
+        return None
+    # Write at most once a minute: a page view should not always cost a write.
+    if now - as_utc(record.last_seen_at) > timedelta(seconds=60):
+        record.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def end_session(token):
+    """Delete one session (logout)."""
+    if token:
+        db.session.execute(
+            delete(StaffSession).where(StaffSession.token_hash == _token_hash(token))
+        )
+
+
+def end_all_sessions(user):
+    """Delete every session of a staff member (password change, deactivation)."""
+    db.session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
+
+
+def change_password(user, current_password, new_password):
+    """Change a password after checking the current one; ends every other session."""
+    if not verify_password(user.password_hash, current_password):
+        raise StaffError(_l("The current password is not correct."), "current_password")
+    _set_password(user, new_password)
+    end_all_sessions(user)
+    audit.record("staff.password_changed", subject=user.public_id, fields=["password"])
+
+
+def set_active(user, active):
+    """Activate or deactivate an account; deactivation ends its sessions at once."""
+    user.active = active
+    if not active:
+        end_all_sessions(user)
+    audit.record("staff.activated" if active else "staff.deactivated", subject=user.public_id)
+
+
+def set_roles(user, roles):
+    """Replace a staff member's roles."""
+    user.roles = validate_roles(roles)
+    end_all_sessions(user)
+    audit.record("staff.roles_changed", subject=user.public_id, fields=["roles"])
+
+
+def create_setup_token(kind="first-admin", staff=None, hours=SETUP_LINK_HOURS):
+    """A random one-time token (returned once; only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        SetupToken(
+            token_hash=_token_hash(token),
+            kind=kind,
+            staff_id=staff.id if staff else None,
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
+    return token
+
+
+def find_setup_token(token, kind, *, now=None):
+    """The unused, unexpired token of this kind, or None."""
+    if not token or len(token) > 100:
+        return None
+    record = db.session.get(SetupToken, _token_hash(token))
+    if record is None or record.kind != kind or record.used_at is not None:
+        return None
+    if as_utc(record.expires_at) <= (now or utcnow()):
+        return None
+    return record
+
+
+def create_first_admin(token, email, name, password):
+    """Redeem the first-admin link: only while no staff exists, only once."""
+    record = find_setup_token(token, "first-admin")
+    if record is None or staff_count() > 0:
+        raise StaffError(_l("This link has expired or has already been used."))
+    user = create_staff(email, name, ["admin"], password)
+    record.used_at = utcnow()
+    return user
+
+
+def accept_invitation(token, password):
+    """Redeem an invitation link by setting a password."""
+    record = find_setup_token(token, "invite")
+    if record is None:
+        raise StaffError(_l("This link has expired or has already been used."))
+    user = db.session.get(StaffUser, record.staff_id)
+    _set_password(user, password)
+    record.used_at = utcnow()
+    audit.record(
+        "staff.invitation_accepted", subject=user.public_id, actor=("staff", user.public_id)
+    )
+    return user
