@@ -5,10 +5,14 @@ from importlib import import_module
 # Modules that define a click group named `cli` (flask --app wsgi <group> ...).
 CLI_MODULES = [
     "clubsite.staff.cli",
+    "clubsite.privacy.cli",
 ]
 
 
 def register_commands(app):
-    """Attach every command group to the app."""
+    """Attach every command group to the app (a module may define several groups)."""
     for name in CLI_MODULES:
-        app.cli.add_command(import_module(name).cli)
+        module = import_module(name)
+        for attr in ("cli", "keys_cli"):
+            if hasattr(module, attr):
+                app.cli.add_command(getattr(module, attr))

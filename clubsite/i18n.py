@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import get_locale
 
 LANGUAGES = {"lv": "Latviešu", "en": "English"}
@@ -13,11 +13,13 @@ CLUB_TZ = ZoneInfo("Europe/Riga")
 
 def select_locale():
     """The visitor's chosen language (cookie session), else Latvian; never guessed from headers."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE  # CLI and background jobs: mails choose their language explicitly
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
     # Mail links carry ?lang= so a member lands in the language the mail was written in.
-    from_query = request.args.get("lang") if request else None
+    from_query = request.args.get("lang")
     if from_query in LANGUAGES:
         return from_query
     return DEFAULT_LANGUAGE

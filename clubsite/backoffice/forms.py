@@ -10,11 +10,21 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clubsite.privacy.roles import ROLES
 from clubsite.staff.passwords import MAX_LENGTH
+
+REQUIRED = DataRequired(message=_l("Please fill this in."))
+PASSWORD_LENGTH = Length(
+    max=MAX_LENGTH, message=_l("The password may be at most 128 characters long.")
+)
+
+
+def max_length(limit):
+    """A length limit with a translated message."""
+    return Length(max=limit, message=_l("At most %(max)d characters, please."))
 
 
 class EmptyForm(FlaskForm):
@@ -24,8 +34,8 @@ class EmptyForm(FlaskForm):
 class LoginForm(FlaskForm):
     """Staff login."""
 
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    email = EmailField(_l("Email"), validators=[REQUIRED, max_length(254)])
+    password = PasswordField(_l("Password"), validators=[REQUIRED, PASSWORD_LENGTH])
     next = HiddenField()
 
 
@@ -35,31 +45,27 @@ class SetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
         description=_l("At least 12 characters. A few unrelated words make a good password."),
-        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        validators=[REQUIRED, PASSWORD_LENGTH],
     )
-    confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired()])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[REQUIRED])
 
     def validate_confirm(self, field):
         """Both entries must match."""
         if field.data != self.password.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(_l("The passwords do not match."))
 
 
 class FirstAdminForm(SetPasswordForm):
     """Create the first admin from the one-time link."""
 
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=80)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Your name"), validators=[REQUIRED, max_length(80)])
+    email = EmailField(_l("Email"), validators=[REQUIRED, max_length(254)])
 
 
 class ChangePasswordForm(SetPasswordForm):
     """Change one's own password."""
 
-    current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
-    )
+    current_password = PasswordField(_l("Current password"), validators=[REQUIRED, PASSWORD_LENGTH])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -72,8 +78,8 @@ class MultiCheckboxField(SelectMultipleField):
 class StaffForm(FlaskForm):
     """Invite a staff member."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[REQUIRED, max_length(80)])
+    email = EmailField(_l("Email"), validators=[REQUIRED, max_length(254)])
     roles = MultiCheckboxField(_l("Roles"), choices=[(key, label) for key, label in ROLES.items()])
 
 
@@ -87,5 +93,5 @@ class AcknowledgeForm(FlaskForm):
     """'I have read and understood the policy.'"""
 
     understood = BooleanField(
-        _l("I have read and understood the data-protection policy."), validators=[DataRequired()]
+        _l("I have read and understood the data-protection policy."), validators=[REQUIRED]
     )

@@ -1,0 +1,1 @@
+"""Members: the people the club serves, held by purpose."""

@@ -1,0 +1,117 @@
+"""Reading and writing a member's encrypted fields, with their blind indexes and name tokens.
+
+This is the only module that decrypts member fields; callers go through the access policy
+(clubsite.privacy.access), which decides which fields a staff member may have decrypted.
+"""
+
+from flask import current_app
+from sqlalchemy import delete
+
+from clubsite.extensions import db
+from clubsite.members.models import INDEXED_FIELDS, Member, MemberNameToken
+from clubsite.privacy.crypto import blind_index, decrypt_field, encrypt_field
+from clubsite.privacy.normalize import (
+    name_prefixes,
+    normalize_code_for_index,
+    normalize_email_for_index,
+    normalize_phone_for_index,
+)
+from clubsite.privacy.purposes import FIELDS
+
+TABLE = "member"
+NAME_FIELDS = ("first_name", "last_name")
+
+_INDEX_NORMALISERS = {
+    "email": normalize_email_for_index,
+    "phone": normalize_phone_for_index,
+    "personal_code": normalize_code_for_index,
+    "card_number": normalize_code_for_index,
+}
+
+
+def ring():
+    """The data key ring of the running app."""
+    return current_app.config["KEY_RING"]
+
+
+def index_value(field, value):
+    """The blind index of a validated value of an exact-lookup field."""
+    return blind_index(ring(), field, _INDEX_NORMALISERS[field](value))
+
+
+def name_token(prefix):
+    """The blind index of one folded name prefix."""
+    return blind_index(ring(), "name", prefix)
+
+
+def read(member, names):
+    """Decrypt the named fields of a member; absent fields are left out."""
+    key_ring = ring()
+    values = {}
+    for name in names:
+        blob = getattr(member, f"{name}_enc")
+        if blob is not None:
+            values[name] = decrypt_field(
+                key_ring, blob, table=TABLE, column=name, row_id=member.public_id
+            )
+    return values
+
+
+def write(member, values):
+    """Encrypt and store validated values, keeping blind indexes and name tokens in step."""
+    if member.public_id is None:
+        from clubsite.database import new_public_id
+
+        member.public_id = new_public_id()
+    key_ring = ring()
+    for name, value in values.items():
+        if name not in FIELDS:
+            raise KeyError(f"unknown member field {name!r}")
+        if value in (None, ""):
+            erase(member, [name])
+            continue
+        setattr(
+            member,
+            f"{name}_enc",
+            encrypt_field(key_ring, value, table=TABLE, column=name, row_id=member.public_id),
+        )
+        if name in INDEXED_FIELDS:
+            setattr(member, f"{name}_bidx", index_value(name, value))
+    if any(name in NAME_FIELDS for name in values):
+        _refresh_name_tokens(member, values)
+
+
+def erase(member, names):
+    """Remove fields for good: ciphertext, blind index and (for names) search tokens."""
+    for name in names:
+        setattr(member, f"{name}_enc", None)
+        if name in INDEXED_FIELDS:
+            setattr(member, f"{name}_bidx", None)
+    if any(name in NAME_FIELDS for name in names):
+        _refresh_name_tokens(member, {name: None for name in names if name in NAME_FIELDS})
+
+
+def _refresh_name_tokens(member, changed):
+    """Replace the member's name tokens with those of the current first and last name."""
+    current = read(member, [n for n in NAME_FIELDS if n not in changed])
+    current.update({k: v for k, v in changed.items() if k in NAME_FIELDS and v})
+    prefixes = set()
+    for value in current.values():
+        prefixes.update(name_prefixes(value))
+    if member.id is None:
+        db.session.add(member)
+        db.session.flush()
+    db.session.execute(delete(MemberNameToken).where(MemberNameToken.member_id == member.id))
+    if prefixes:
+        db.session.execute(
+            MemberNameToken.__table__.insert(),
+            [{"member_id": member.id, "token": name_token(p)} for p in sorted(prefixes)],
+        )
+
+
+def display_name(values):
+    """'First Last' from decrypted values, or an empty string."""
+    return " ".join(v for v in (values.get("first_name"), values.get("last_name")) if v)
+
+
+__all__ = ["Member", "display_name", "erase", "index_value", "name_token", "read", "write"]

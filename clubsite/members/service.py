@@ -1,0 +1,259 @@
+"""Members: enrol in purposes (without duplicates), correct, end a purpose, erase.
+
+Every function changes the session only; the caller commits once, so an action is one
+transaction. Audit events are written alongside, with field names, never values.
+"""
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from clubsite.database import utcnow
+from clubsite.extensions import db
+from clubsite.members import fields as store
+from clubsite.members.cards import issue_card_number
+from clubsite.members.models import ErasureJournal, Member, MemberPurpose
+from clubsite.privacy import audit, consent
+from clubsite.privacy.purposes import FIELDS, PURPOSES
+from clubsite.privacy.validation import (
+    ValidationError,
+    validate_email,
+    validate_iban,
+    validate_name,
+    validate_personal_code,
+    validate_phone,
+    validate_postal_address,
+)
+
+UNCONFIRMED_DAYS = 7
+
+VALIDATORS = {
+    "first_name": validate_name,
+    "last_name": validate_name,
+    "email": validate_email,
+    "phone": validate_phone,
+    "postal_address": validate_postal_address,
+    "personal_code": validate_personal_code,
+    "iban": validate_iban,
+}
+
+
+class MemberError(ValueError):
+    """A refused member action; .errors maps field names (or None) to messages."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(str(m) for m in errors.values()))
+        self.errors = errors
+
+
+def clean_values(raw, allowed):
+    """Validate the typed values of the allowed fields; anything else is dropped unread."""
+    values, errors = {}, {}
+    for name in allowed:
+        text = (raw.get(name) or "").strip()
+        if not text or name not in VALIDATORS:
+            continue
+        if len(text) > FIELDS[name].max_length * 2:
+            errors[name] = _l("This is too long.")
+            continue
+        try:
+            values[name] = VALIDATORS[name](text)
+        except ValidationError as exc:
+            errors[name] = exc.message
+    if errors:
+        raise MemberError(errors)
+    return values
+
+
+def check_required(values, purpose_ids):
+    """Each chosen purpose's required fields present, and one of its any-of fields."""
+    errors = {}
+    for purpose_id in purpose_ids:
+        purpose = PURPOSES[purpose_id]
+        for name in purpose.required:
+            if name not in values:
+                errors[name] = _l("Please fill this in.")
+        if purpose.any_of and not any(name in values for name in purpose.any_of):
+            errors[purpose.any_of[0]] = _l("Give a phone number or an email address.")
+    if errors:
+        raise MemberError(errors)
+
+
+def find_existing(values):
+    """The member with the same email, phone or personal code, if any (deduplication)."""
+    conditions = [
+        getattr(Member, f"{name}_bidx") == store.index_value(name, values[name])
+        for name in ("email", "phone", "personal_code")
+        if values.get(name)
+    ]
+    if not conditions:
+        return None
+    return db.session.scalars(select(Member).where(or_(*conditions)).limit(1)).first()
+
+
+def enrol_member(
+    raw,
+    purpose_ids,
+    *,
+    source,
+    actor,
+    language="lv",
+    legal_bases=None,
+    consent_confirmed=False,
+    consent_proof="",
+    location_id=None,
+):
+    """Create a member enrolled in the purposes, storing only the fields they use.
+
+    Returns (member, created). An existing person (same email, phone or personal code) is not
+    duplicated: (existing member, False) is returned and nothing is changed.
+    """
+    allowed = {f for pid in purpose_ids for f in PURPOSES[pid].typed_fields}
+    values = clean_values(raw, allowed)
+    check_required(values, purpose_ids)
+    existing = find_existing(values)
+    if existing is not None:
+        return existing, False
+    member = Member(language=language, location_id=location_id, last_verified_at=utcnow())
+    db.session.add(member)
+    store.write(member, values)
+    for purpose_id in purpose_ids:
+        basis = (legal_bases or {}).get(purpose_id) or PURPOSES[purpose_id].legal_bases[0]
+        add_purpose(
+            member,
+            purpose_id,
+            values,
+            basis=basis,
+            source=source,
+            actor=actor,
+            consent_confirmed=consent_confirmed,
+            consent_proof=consent_proof,
+        )
+    audit.record("member.created", subject=member.public_id, fields=values, actor=_actor(actor))
+    return member, True
+
+
+def add_purpose(
+    member, purpose_id, values, *, basis, source, actor, consent_confirmed=False, consent_proof=""
+):
+    """Enrol an existing member in one more purpose, recording the fields given for it."""
+    purpose = PURPOSES[purpose_id]
+    if member.purpose(purpose_id) is not None:
+        return member.purpose(purpose_id)
+    given = [f for f in purpose.typed_fields if f in values]
+    if "card_number" in purpose.system_fields:
+        store.write(member, {"card_number": issue_card_number()})
+        given.append("card_number")
+    enrolment = MemberPurpose(
+        purpose=purpose_id, legal_basis=basis, source=source, fields=",".join(given)
+    )
+    member.purposes.append(enrolment)
+    db.session.flush()
+    if purpose.needs_consent and basis == "consent":
+        consent.record(member, purpose_id, "given", source=source, actor=actor, proof=consent_proof)
+        if consent_confirmed:
+            consent.record(member, purpose_id, "confirmed", source=source, actor=actor)
+        else:
+            # An unconfirmed double opt-in is erased after a week.
+            enrolment.keep_until = utcnow() + timedelta(days=UNCONFIRMED_DAYS)
+    return enrolment
+
+
+def confirm_consent(member, purpose_id, *, source, actor):
+    """The double opt-in click: the consent now counts and the purpose no longer expires."""
+    if consent.state(member, purpose_id) != "pending":
+        return False
+    consent.record(member, purpose_id, "confirmed", source=source, actor=actor)
+    member.purpose(purpose_id).keep_until = None
+    audit.record("consent.confirmed", subject=member.public_id, actor=_actor(actor))
+    return True
+
+
+def update_fields(member, raw, *, actor, verified=True):
+    """Correct the member's fields (only those some purpose of theirs uses)."""
+    allowed = {f for p in member.purposes for f in p.field_list if f in store_fields()}
+    values = clean_values(raw, allowed)
+    for purpose in member.purposes:
+        missing = [
+            f for f in PURPOSES[purpose.purpose].required if f in allowed and f not in values
+        ]
+        if missing:
+            raise MemberError({f: _l("Please fill this in.") for f in missing})
+    clash = find_existing(values)
+    if clash is not None and clash.id != member.id:
+        raise MemberError(
+            {None: _l("Another member already has this email, phone or personal code.")}
+        )
+    old = store.read(member, values)
+    changed = {k: v for k, v in values.items() if old.get(k) != v}
+    store.write(member, changed)
+    member.updated_at = utcnow()
+    if verified:
+        member.last_verified_at = utcnow()
+    audit.record("member.corrected", subject=member.public_id, fields=changed, actor=_actor(actor))
+    return changed
+
+
+def store_fields():
+    """Field names people type (card numbers are issued by the system)."""
+    return [name for name in FIELDS if name != "card_number"]
+
+
+def needed_fields(member, *, excluding=()):
+    """The fields still needed by the member's purposes other than those excluded."""
+    return {f for p in member.purposes if p.purpose not in excluding for f in p.field_list}
+
+
+def end_purpose(member, purpose_id, *, actor, reason="request"):
+    """End a purpose: erase fields no remaining purpose needs; erase the member if none is left."""
+    enrolment = member.purpose(purpose_id)
+    if enrolment is None:
+        return []
+    keep = needed_fields(member, excluding=(purpose_id,))
+    drop = [f for f in enrolment.field_list if f not in keep]
+    if purpose_id == "newsletter" and "email" in enrolment.field_list:
+        state = consent.state(member, "newsletter")
+        if state in ("active", "pending"):
+            kind = "objected" if enrolment.legal_basis == "legitimate_interest" else "withdrawn"
+            consent.record(member, "newsletter", kind, source=reason, actor=actor)
+    member.purposes.remove(enrolment)
+    store.erase(member, drop)
+    audit.record(
+        "member.purpose_ended",
+        subject=member.public_id,
+        fields=drop,
+        detail=f"{purpose_id}:{reason}",
+        actor=_actor(actor),
+    )
+    if not member.purposes:
+        erase_member(member, actor=actor, reason=reason)
+    return drop
+
+
+def erase_member(member, *, actor, reason="request"):
+    """Erase a member entirely; only the public id stays, in the erasure journal."""
+    from clubsite.privacy.retention import run_erasure_hooks
+
+    run_erasure_hooks(member)
+    public_id = member.public_id
+    db.session.add(ErasureJournal(public_id=public_id, reason=reason))
+    db.session.delete(member)
+    audit.record("member.erased", subject=public_id, detail=reason, actor=_actor(actor))
+    return public_id
+
+
+def member_by_public_id(public_id):
+    """The member with this public id, or None."""
+    if not public_id or len(public_id) > 36:
+        return None
+    return db.session.scalar(select(Member).where(Member.public_id == public_id))
+
+
+def _actor(actor):
+    """Audit actor tuple from a ledger actor string ("member", "staff:<id>", "system")."""
+    if actor.startswith("staff:"):
+        return ("staff", actor.split(":", 1)[1])
+    if actor.startswith("member"):
+        return ("member", None)
+    return ("system", None)

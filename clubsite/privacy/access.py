@@ -1,0 +1,121 @@
+"""Need to know: which of a member's fields and actions a staff member may have. Deny by default.
+
+Fields are decrypted only after this module allowed them, and every read is audited with the
+field names. A staff member without the current policy acknowledgement and training gets none.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from clubsite.extensions import db
+from clubsite.members import fields as store
+from clubsite.members.models import MemberPurpose
+from clubsite.privacy import audit
+from clubsite.privacy.policy import policy_current
+from clubsite.privacy.purposes import PURPOSES
+
+# Which permission each member action needs (see clubsite.privacy.roles).
+ACTIONS = {
+    "view": "members.view",
+    "edit": "members.edit",
+    "end_purpose": "members.erase",
+    "erase": "members.erase",
+    "export": "members.export",
+}
+
+
+class AccessDenied(PermissionError):
+    """The staff member may not see or do this."""
+
+
+def covered_purposes(user):
+    """Ids of the purposes whose fields the user's roles may see."""
+    if not policy_current(user):
+        return set()
+    return {p.id for p in PURPOSES.values() if any(user.has_role(r) for r in p.staff_roles)}
+
+
+def visible_fields(user, member):
+    """The names of the member's fields this staff member may see (given for a covered purpose)."""
+    if not user.can("members.view"):
+        return set()
+    covered = covered_purposes(user)
+    return {f for p in member.purposes if p.purpose in covered for f in p.field_list}
+
+
+def visible_purposes(user, member):
+    """The member's enrolments in purposes the staff member covers."""
+    covered = covered_purposes(user)
+    return [p for p in member.purposes if p.purpose in covered]
+
+
+def may(user, action, member):
+    """True if the staff member may do the action to this member."""
+    permission = ACTIONS.get(action)
+    if permission is None or not user.can(permission) or not policy_current(user):
+        return False
+    if user.has_role("admin"):
+        return True
+    # Below admin, staff act only on members in a purpose their role covers.
+    return bool(visible_purposes(user, member)) and action in ("view", "edit")
+
+
+def require(user, action, member):
+    """Raise AccessDenied unless may(user, action, member)."""
+    if not may(user, action, member):
+        raise AccessDenied(action)
+
+
+@dataclass
+class MemberView:
+    """What one staff member may see of one member: values by field, enrolments by purpose."""
+
+    member: object
+    values: dict
+    purposes: list = field(default_factory=list)
+
+    @property
+    def name(self):
+        """'First Last' as far as visible."""
+        return store.display_name(self.values)
+
+
+def read_member(user, member, *, action="member.read"):
+    """Decrypt the fields this staff member may see, and audit the read."""
+    require(user, "view", member)
+    names = sorted(visible_fields(user, member))
+    values = store.read(member, names)
+    audit.record(action, subject=member.public_id, fields=names)
+    return MemberView(member, values, visible_purposes(user, member))
+
+
+def read_names(user, members):
+    """Names (only) of a page of members for a list, audited once for the page."""
+    covered = covered_purposes(user)
+    if not covered or not user.can("members.view"):
+        raise AccessDenied("list")
+    views = []
+    for member in members:
+        allowed = {f for p in member.purposes if p.purpose in covered for f in p.field_list}
+        names = [n for n in ("first_name", "last_name") if n in allowed]
+        views.append(MemberView(member, store.read(member, names), []))
+    if members:
+        audit.record(
+            "member.list", fields=["first_name", "last_name"], detail=f"rows={len(members)}"
+        )
+    return views
+
+
+def listable_member_ids_query(user):
+    """A subquery of ids of members the staff member may find (enrolled in a covered purpose)."""
+    covered = covered_purposes(user)
+    if not covered or not user.can("members.view"):
+        raise AccessDenied("list")
+    return select(MemberPurpose.member_id).where(MemberPurpose.purpose.in_(covered))
+
+
+def reload(member):
+    """Re-read a member row from the database (after another transaction changed it)."""
+    db.session.refresh(member)
+    return member

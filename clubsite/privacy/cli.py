@@ -1,0 +1,70 @@
+"""flask --app wsgi privacy retention|ropa  and  flask --app wsgi keys rotate|retire|usage"""
+
+import click
+from flask.cli import with_appcontext
+
+from clubsite.privacy import keys, ropa
+from clubsite.privacy.retention import run_retention
+
+
+@click.group("privacy")
+def cli():
+    """Retention and the record of processing activities."""
+
+
+@cli.command("retention")
+@click.option("--dry-run", is_flag=True, help="List what would be erased; change nothing.")
+@with_appcontext
+def retention(dry_run):
+    """End purposes whose time is over and erase what no remaining purpose needs."""
+    report = run_retention(dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    verb = "would end" if dry_run else "ended"
+    click.echo(f"{verb} {len(report.ended)} purposes, erased {len(report.erased_members)} members")
+
+
+@cli.command("ropa")
+@click.option("--language", type=click.Choice(["lv", "en"]), default="lv")
+@with_appcontext
+def print_ropa(language):
+    """Print the record of processing activities (GDPR Art. 30)."""
+    click.echo(ropa.as_text(language))
+
+
+@click.group("keys")
+def keys_cli():
+    """Data encryption keys."""
+
+
+@keys_cli.command("rotate")
+@with_appcontext
+def rotate():
+    """Encrypt everything under a new key (the old key stays readable until retired)."""
+    old, new, count = keys.rotate(
+        progress=lambda table, last: click.echo(f"  {table}: up to row {last}")
+    )
+    click.echo(f"Re-encrypted {count} values from {old} to {new}.")
+    click.echo(
+        f"When you have a backup of the new keys, retire the old one: flask --app wsgi keys retire {old}"
+    )
+
+
+@keys_cli.command("retire")
+@click.argument("key_id")
+@with_appcontext
+def retire(key_id):
+    """Remove an old key that no stored value uses any more."""
+    try:
+        keys.retire(key_id)
+    except (ValueError, Exception) as exc:  # noqa: BLE001  (any refusal is shown as one line)
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Key {key_id} retired.")
+
+
+@keys_cli.command("usage")
+@with_appcontext
+def usage():
+    """How many stored values each key encrypts."""
+    for key_id, count in sorted(keys.key_usage().items()):
+        click.echo(f"{key_id}: {count}")

@@ -1,0 +1,101 @@
+"""Subject access (GDPR Art. 15) and portability (Art. 20): everything held about one member.
+
+Other packages add their sections (invoices, bookings, check-ins) with @subject_access_section.
+"""
+
+import csv
+import io
+import json
+
+from flask_babel import force_locale
+
+from clubsite.database import as_utc
+from clubsite.members import fields as store
+from clubsite.privacy import consent
+from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
+
+# name -> function(member) -> list of dicts (plain values, no other member's data)
+SECTIONS = {}
+
+
+def subject_access_section(name):
+    """Register a section of the export."""
+
+    def decorate(func):
+        SECTIONS[name] = func
+        return func
+
+    return decorate
+
+
+def _iso(value):
+    return as_utc(value).isoformat() if value else None
+
+
+def gather(member, *, language="lv"):
+    """A dict of everything held about the member, by purpose, with basis and retention."""
+    with force_locale(language):
+        names = [f for f in FIELDS if member.has_field(f)]
+        values = store.read(member, names)
+        purposes = []
+        for enrolment in member.purposes:
+            purpose = PURPOSES[enrolment.purpose]
+            purposes.append(
+                {
+                    "purpose": purpose.id,
+                    "name": str(purpose.name),
+                    "legal_basis": str(LEGAL_BASES[enrolment.legal_basis]),
+                    "retention": str(purpose.retention),
+                    "since": _iso(enrolment.started_at),
+                    "keep_until": _iso(enrolment.keep_until),
+                    "source": enrolment.source,
+                    "data": {f: values[f] for f in enrolment.field_list if f in values},
+                }
+            )
+        export = {
+            "member_id": member.public_id,
+            "created_at": _iso(member.created_at),
+            "last_verified_at": _iso(member.last_verified_at),
+            "language": member.language,
+            "data": values,
+            "purposes": purposes,
+            "consent_events": [
+                {
+                    "purpose": e.purpose,
+                    "event": e.kind,
+                    "at": _iso(e.at),
+                    "source": e.source,
+                    "wording_sha256": e.wording_hash,
+                }
+                for e in consent.events(member)
+            ],
+        }
+        for name, section in SECTIONS.items():
+            export[name] = section(member)
+    return export
+
+
+def as_json(export):
+    """The export as pretty JSON text."""
+    return json.dumps(export, ensure_ascii=False, indent=2)
+
+
+def as_csv(export):
+    """The export flattened to section, key, value rows (spreadsheet-safe)."""
+    from clubsite.csvsafe import safe_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "item", "field", "value"])
+    for key in ("member_id", "created_at", "last_verified_at", "language"):
+        writer.writerow(["member", "", key, safe_cell(export[key])])
+    for name, value in export["data"].items():
+        writer.writerow(["data", "", name, safe_cell(value)])
+    for section, rows in export.items():
+        if isinstance(rows, list):
+            for index, row in enumerate(rows, 1):
+                for field, value in row.items():
+                    if isinstance(value, dict):
+                        value = json.dumps(value, ensure_ascii=False)
+                    writer.writerow([section, index, field, safe_cell(value)])
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""The GDPR registers: subject requests, personal data breaches, complaints."""
