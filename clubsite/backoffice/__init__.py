@@ -17,6 +17,8 @@ ROUTE_MODULES = [
     "clubsite.backoffice.staff_routes",
     "clubsite.backoffice.audit_routes",
     "clubsite.backoffice.policy_routes",
+    "clubsite.backoffice.member_routes",
+    "clubsite.backoffice.ropa_routes",
 ]
 
 

@@ -170,9 +170,10 @@ def confirm_consent(member, purpose_id, *, source, actor):
     return True
 
 
-def update_fields(member, raw, *, actor, verified=True):
-    """Correct the member's fields (only those some purpose of theirs uses)."""
-    allowed = {f for p in member.purposes for f in p.field_list if f in store_fields()}
+def update_fields(member, raw, *, actor, verified=True, allowed=None):
+    """Correct the member's fields: those some purpose of theirs uses (and the caller may see)."""
+    used = {f for p in member.purposes for f in p.field_list if f in store_fields()}
+    allowed = used if allowed is None else used & set(allowed)
     values = clean_values(raw, allowed)
     for purpose in member.purposes:
         missing = [
@@ -193,6 +194,12 @@ def update_fields(member, raw, *, actor, verified=True):
         member.last_verified_at = utcnow()
     audit.record("member.corrected", subject=member.public_id, fields=changed, actor=_actor(actor))
     return changed
+
+
+def mark_verified(member, *, actor):
+    """Record that the member confirmed their details are correct today."""
+    member.last_verified_at = utcnow()
+    audit.record("member.verified", subject=member.public_id, actor=_actor(actor))
 
 
 def store_fields():

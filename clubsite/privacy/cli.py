@@ -46,7 +46,7 @@ def rotate():
     )
     click.echo(f"Re-encrypted {count} values from {old} to {new}.")
     click.echo(
-        f"When you have a backup of the new keys, retire the old one: flask --app wsgi keys retire {old}"
+        f"Back up the new keys, then retire the old one: flask --app wsgi keys retire {old}"
     )
 
 

@@ -83,7 +83,8 @@ def fold_state(kinds):
     state = "none"
     for kind in kinds:
         if kind == "given":
-            state = "pending"
+            # Consent given again while active (say, a new sign-up) stays confirmed.
+            state = "active" if state == "active" else "pending"
         elif kind == "confirmed" and state in ("pending", "active"):
             state = "active"
         elif kind in ("withdrawn", "objected"):

@@ -51,6 +51,35 @@ def erasure_hook(func):
     return func
 
 
+# functions(member) -> list of texts saying what the law keeps after erasure (e.g. invoices)
+LEGAL_KEEPS = []
+
+
+def legal_keep(func):
+    """Register a function describing what must be kept by law when a member is erased."""
+    LEGAL_KEEPS.append(func)
+    return func
+
+
+def erasure_preview(member, purpose_ids):
+    """What ending these purposes would erase, what stays, and what the law keeps."""
+    from clubsite.members.service import needed_fields
+
+    ending = set(purpose_ids)
+    keep = needed_fields(member, excluding=ending)
+    erased = sorted(
+        {f for p in member.purposes if p.purpose in ending for f in p.field_list} - keep
+    )
+    whole = all(p.purpose in ending for p in member.purposes)
+    kept_by_law = [text for func in LEGAL_KEEPS for text in func(member)]
+    return {
+        "erased_fields": erased,
+        "kept_fields": sorted(keep),
+        "whole_member": whole,
+        "kept_by_law": kept_by_law,
+    }
+
+
 def run_erasure_hooks(member):
     """Run every erasure hook for a member about to be erased."""
     for hook in ERASURE_HOOKS:

@@ -25,7 +25,9 @@ def records(language="lv"):
     """One entry per purpose, as plain strings in the given language."""
     cfg = current_app.config
     with force_locale(language):
-        controller = f"{cfg['CLUB_NAME']}, {cfg['CLUB_REG_NUMBER']}, {cfg['CLUB_ADDRESS']}, {cfg['CLUB_EMAIL']}"
+        controller = ", ".join(
+            cfg[key] for key in ("CLUB_NAME", "CLUB_REG_NUMBER", "CLUB_ADDRESS", "CLUB_EMAIL")
+        )
         out = []
         for p in PURPOSES.values():
             out.append(

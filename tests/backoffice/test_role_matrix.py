@@ -27,6 +27,14 @@ ALLOWED = {
     "backoffice.staff_detail": ADMIN,
     "backoffice.staff_action": ADMIN,
     "backoffice.audit_log": ADMIN,
+    "backoffice.member_list": {"admin", "accountant", "reception"},
+    "backoffice.member_detail": {"admin", "accountant", "reception"},
+    "backoffice.member_edit": {"admin", "accountant", "reception"},
+    "backoffice.member_verified": {"admin", "accountant", "reception"},
+    "backoffice.member_end_purpose": ADMIN,
+    "backoffice.member_erase": ADMIN,
+    "backoffice.member_export": ADMIN,
+    "backoffice.ropa_page": ADMIN,
 }
 EXTRA_ALLOWED = {}  # filled by later modules' test files via register_allowed()
 

@@ -1,0 +1,197 @@
+"""Members in the back office: find, see by purpose, correct, verify, end a purpose, erase, export.
+
+Every view asks clubsite.privacy.access what the staff member may see or do; the templates only
+show what the view was allowed to decrypt.
+"""
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from clubsite.backoffice import bp
+from clubsite.backoffice.forms import EmptyForm
+from clubsite.backoffice.guard import requires
+from clubsite.backoffice.member_forms import correction_form_for
+from clubsite.extensions import db
+from clubsite.locations import Location
+from clubsite.members import search, service
+from clubsite.privacy import access, audit, subject_access
+from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
+from clubsite.privacy.retention import erasure_preview
+
+
+def _member_or_404(public_id, action="view"):
+    """The member, if the staff member may do the action to them; 404 hides who exists."""
+    member = service.member_by_public_id(public_id)
+    if member is None or not access.may(current_user, action, member):
+        abort(404)
+    return member
+
+
+def _actor():
+    return f"staff:{current_user.public_id}"
+
+
+@bp.route("/members")
+@requires("members.view")
+def member_list():
+    """Search box and a page of members the staff member may see (names only)."""
+    query = request.args.get("q", "").strip()[:100]
+    location = request.args.get("location", type=int)
+    before = request.args.get("before", type=int)
+    if query:
+        kind, members = search.search_members(current_user, query, location_id=location)
+        audit.record("member.search", detail=f"kind={kind}")
+    else:
+        kind, members = (
+            None,
+            search.list_members(current_user, before_id=before, location_id=location),
+        )
+    rows = access.read_names(current_user, members)
+    db.session.commit()
+    locations = db.session.scalars(
+        select(Location).where(Location.active).order_by(Location.name)
+    ).all()
+    return render_template(
+        "backoffice/members/list.html",
+        rows=rows,
+        query=query,
+        kind=kind,
+        locations=locations,
+        location=location,
+        page_size=search.PAGE_SIZE,
+    )
+
+
+@bp.route("/members/<public_id>")
+@requires("members.view")
+def member_detail(public_id):
+    """A member's data, grouped by the purposes the staff member covers."""
+    member = _member_or_404(public_id)
+    view = access.read_member(current_user, member)
+    db.session.commit()
+    return render_template(
+        "backoffice/members/detail.html",
+        view=view,
+        member=member,
+        fields=FIELDS,
+        purposes=PURPOSES,
+        bases=LEGAL_BASES,
+        may=lambda action: access.may(current_user, action, member),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/members/<public_id>/edit", methods=["GET", "POST"])
+@requires("members.edit")
+def member_edit(public_id):
+    """Correct a member's details (only the fields the staff member may see)."""
+    member = _member_or_404(public_id, "edit")
+    view = access.read_member(current_user, member, action="member.read_for_edit")
+    form = correction_form_for(view, request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            if int(form.version.data or 0) != member.version:
+                raise StaleDataError()
+            raw = {name: getattr(form, name).data for name in form.field_names}
+            service.update_fields(member, raw, actor=_actor(), allowed=set(form.field_names))
+            db.session.commit()
+        except service.MemberError as exc:
+            db.session.rollback()
+            form.apply_errors(exc.errors)
+        except StaleDataError:
+            db.session.rollback()
+            form.form_errors.append(
+                _("Someone else changed this member meanwhile. Reload the page and try again.")
+            )
+        else:
+            flash(_("The details have been corrected."), "success")
+            return redirect(url_for("backoffice.member_detail", public_id=public_id))
+    else:
+        db.session.commit()
+    return render_template("backoffice/members/edit.html", form=form, member=member, view=view)
+
+
+@bp.route("/members/<public_id>/verified", methods=["POST"])
+@requires("members.edit")
+def member_verified(public_id):
+    """Record that the member confirmed their details are correct."""
+    member = _member_or_404(public_id, "edit")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service.mark_verified(member, actor=_actor())
+    db.session.commit()
+    flash(_("Marked as verified today."), "success")
+    return redirect(url_for("backoffice.member_detail", public_id=public_id))
+
+
+@bp.route("/members/<public_id>/purposes/<purpose_id>/end", methods=["GET", "POST"])
+@requires("members.erase")
+def member_end_purpose(public_id, purpose_id):
+    """End one purpose, after a confirmation that says which fields will be erased."""
+    member = _member_or_404(public_id, "end_purpose")
+    if purpose_id not in PURPOSES or member.purpose(purpose_id) is None:
+        abort(404)
+    preview = erasure_preview(member, [purpose_id])
+    form = EmptyForm()
+    if form.validate_on_submit():
+        service.end_purpose(member, purpose_id, actor=_actor(), reason="staff")
+        db.session.commit()
+        flash(_("The purpose has ended and the data it alone needed is erased."), "success")
+        if service.member_by_public_id(public_id) is None:
+            return redirect(url_for("backoffice.member_list"))
+        return redirect(url_for("backoffice.member_detail", public_id=public_id))
+    return render_template(
+        "backoffice/members/confirm_erase.html",
+        member=member,
+        preview=preview,
+        form=form,
+        purpose=PURPOSES[purpose_id],
+        fields=FIELDS,
+    )
+
+
+@bp.route("/members/<public_id>/erase", methods=["GET", "POST"])
+@requires("members.erase")
+def member_erase(public_id):
+    """Erase a member entirely, after a confirmation listing what goes and what law keeps."""
+    member = _member_or_404(public_id, "erase")
+    preview = erasure_preview(member, [p.purpose for p in member.purposes])
+    form = EmptyForm()
+    if form.validate_on_submit():
+        service.erase_member(member, actor=_actor(), reason="staff")
+        db.session.commit()
+        flash(_("The member has been erased."), "success")
+        return redirect(url_for("backoffice.member_list"))
+    return render_template(
+        "backoffice/members/confirm_erase.html",
+        member=member,
+        preview=preview,
+        form=form,
+        purpose=None,
+        fields=FIELDS,
+    )
+
+
+@bp.route("/members/<public_id>/export.<fmt>")
+@requires("members.export")
+def member_export(public_id, fmt):
+    """Everything held about the member, for a subject access request (JSON or CSV)."""
+    member = _member_or_404(public_id, "export")
+    if fmt not in ("json", "csv"):
+        abort(404)
+    export = subject_access.gather(member, language=member.language)
+    audit.record("member.exported", subject=member.public_id, fields=list(export["data"]))
+    db.session.commit()
+    if fmt == "json":
+        body, mimetype = subject_access.as_json(export), "application/json"
+    else:
+        body, mimetype = subject_access.as_csv(export), "text/csv"
+    filename = f"member-{member.public_id}.{fmt}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
