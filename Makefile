@@ -28,7 +28,7 @@ translations: $(CATALOGS)
 ## Serve the site at http://127.0.0.1:8000 (creates instance/ with keys on first run).
 run: $(BIN)/activate translations
 	$(FLASK) db upgrade
-	$(FLASK) staff setup-link
+	CLUBSITE_BASE_URL=$${CLUBSITE_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) staff setup-link
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - \
 		--access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(M)sms' wsgi:app
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from clubsite.backoffice import bp
+from clubsite.backoffice import bp, member_panels  # noqa: F401  (registers home panels)
 from clubsite.backoffice.forms import EmptyForm
 from clubsite.backoffice.guard import requires
 from clubsite.backoffice.member_forms import correction_form_for
@@ -34,11 +34,16 @@ def _actor():
     return f"staff:{current_user.public_id}"
 
 
-@bp.route("/members")
+@bp.route("/members", methods=["GET", "POST"])
 @requires("members.view")
 def member_list():
-    """Search box and a page of members the staff member may see (names only)."""
-    query = request.args.get("q", "").strip()[:100]
+    """Search box and a page of members the staff member may see (names only).
+
+    The search is a POST: names, emails and phones typed into it never appear in a URL, so not
+    in browser history or proxy logs either.
+    """
+    form = EmptyForm()
+    query = request.form.get("q", "").strip()[:100] if form.validate_on_submit() else ""
     location = request.args.get("location", type=int)
     before = request.args.get("before", type=int)
     if query:
@@ -57,6 +62,7 @@ def member_list():
     return render_template(
         "backoffice/members/list.html",
         rows=rows,
+        form=form,
         query=query,
         kind=kind,
         locations=locations,

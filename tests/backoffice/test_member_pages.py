@@ -12,6 +12,14 @@ from tests.conftest import csrf_token
 from tests.privacy.factories import JANIS, LIGA, enrol
 
 
+def _search(client, query):
+    """Search through the POST form, as the page does."""
+    token = csrf_token(client, "/office/members")
+    return client.post("/office/members", data={"q": query, "csrf_token": token}).get_data(
+        as_text=True
+    )
+
+
 @pytest.fixture
 def janis(app):
     return enrol(JANIS, ["access", "fees", "newsletter"])
@@ -38,7 +46,7 @@ def test_accountant_sees_fee_fields_but_not_the_card(client_for, janis):
 def test_roles_without_personal_data_are_refused(client_for, janis, role):
     """Marketing and staff get 403 on member pages; no name appears."""
     client = client_for(role)
-    for url in ["/office/members", f"/office/members/{janis.public_id}", "/office/members?q=jan"]:
+    for url in ["/office/members", f"/office/members/{janis.public_id}"]:
         response = client.get(url)
         assert response.status_code == 403
         assert "Jānis" not in response.get_data(as_text=True)
@@ -75,9 +83,7 @@ def test_search_finds_by_name_prefix_phone_and_email(client_for, app, query):
     """Blind-index search: name prefixes (any case, with or without diacritics), email, phone."""
     member = enrol({**JANIS, "phone": "26123456"}, ["access", "fees", "bookings"])
     enrol(LIGA, ["bookings"])
-    body = (
-        client_for("admin").get("/office/members", query_string={"q": query}).get_data(as_text=True)
-    )
+    body = _search(client_for("admin"), query)
     assert f"/office/members/{member.public_id}" in body
     assert "Ozoliņa" not in body
 
@@ -85,11 +91,7 @@ def test_search_finds_by_name_prefix_phone_and_email(client_for, app, query):
 def test_search_by_card_number(client_for, janis):
     """Reception finds a member by the card number."""
     card = fields.read(janis, ["card_number"])["card_number"]
-    body = (
-        client_for("reception")
-        .get("/office/members", query_string={"q": card})
-        .get_data(as_text=True)
-    )
+    body = _search(client_for("reception"), card)
     assert f"/office/members/{janis.public_id}" in body
 
 
@@ -173,3 +175,33 @@ def test_ropa_page_for_admin(client_for):
     """The admin reads the record of processing activities."""
     body = client_for("admin").get("/office/ropa").get_data(as_text=True)
     assert body.count('class="card purpose stack"') == 4
+
+
+def test_admin_home_counts_members_due_for_reverification_and_erasure(client_for, app):
+    """The admin's home shows counts (never names) of data due for checks."""
+    from datetime import timedelta
+
+    from clubsite.database import utcnow
+
+    stale = enrol(JANIS, ["access"])
+    stale.last_verified_at = utcnow() - timedelta(days=400)
+    enrol({"email": "pending@example.lv"}, ["newsletter"], confirmed=False)
+    db.session.commit()
+    client = client_for("admin")
+    token = csrf_token(client, "/office/")
+    client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token})
+    body = client.get("/office/").get_data(as_text=True)
+    assert "Due for re-verification" in body and '<span class="badge badge-warn">1</span>' in body
+    assert "Jānis" not in body.replace(client.staff_user.name, "")
+
+
+def test_search_terms_never_appear_in_a_url(client_for, janis):
+    """The search form posts; the result page links carry only random public ids."""
+    client = client_for("admin")
+    body = client.get("/office/members").get_data(as_text=True)
+    assert 'method="post" class="filters" role="search"' in body
+    result = _search(client, "janis.berzins@example.lv")
+    import re
+
+    for href in re.findall(r'href="([^"]+)"', result):
+        assert "berzins" not in href and "@" not in href
