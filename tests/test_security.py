@@ -106,3 +106,19 @@ def test_unwritable_instance_names_the_path(tmp_path):
     result = _run_flask({"CLUBSITE_INSTANCE_PATH": str(blocked / "inst")}, tmp_path)
     assert result.returncode != 0
     assert str(blocked / "inst") in result.stderr and "Traceback" not in result.stderr
+
+
+def test_500_page_leaks_nothing(app, caplog):
+    """An unexpected error shows the calm error page; the log names only the exception type."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def boom():
+        raise RuntimeError("secret value janis@example.lv")
+
+    app.add_url_rule("/boom", view_func=boom)
+    response = app.test_client().get("/boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Radās kļūda" in body
+    assert "janis@example.lv" not in body and "Traceback" not in body
+    assert response.headers["Cache-Control"] == "no-store"
