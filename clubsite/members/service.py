@@ -130,7 +130,9 @@ def enrol_member(
             consent_confirmed=consent_confirmed,
             consent_proof=consent_proof,
         )
-    audit.record("member.created", subject=member.public_id, fields=values, actor=_actor(actor))
+    audit.record(
+        "member.created", subject=member.public_id, fields=values, actor=_actor(actor, member)
+    )
     return member, True
 
 
@@ -154,6 +156,7 @@ def add_purpose(
         consent.record(member, purpose_id, "given", source=source, actor=actor, proof=consent_proof)
         if consent_confirmed:
             consent.record(member, purpose_id, "confirmed", source=source, actor=actor)
+            _lift_suppression(member, values.get("email"))
         else:
             # An unconfirmed double opt-in is erased after a week.
             enrolment.keep_until = utcnow() + timedelta(days=UNCONFIRMED_DAYS)
@@ -166,8 +169,16 @@ def confirm_consent(member, purpose_id, *, source, actor):
         return False
     consent.record(member, purpose_id, "confirmed", source=source, actor=actor)
     member.purpose(purpose_id).keep_until = None
-    audit.record("consent.confirmed", subject=member.public_id, actor=_actor(actor))
+    _lift_suppression(member)
+    audit.record("consent.confirmed", subject=member.public_id, actor=_actor(actor, member))
     return True
+
+
+def _lift_suppression(member, email=None):
+    """A freshly confirmed consent overrides an earlier withdrawal of the same address."""
+    email = email or store.read(member, ["email"]).get("email")
+    if email:
+        consent.unsuppress(email)
 
 
 def update_fields(member, raw, *, actor, verified=True, allowed=None):
@@ -181,6 +192,14 @@ def update_fields(member, raw, *, actor, verified=True, allowed=None):
         ]
         if missing:
             raise MemberError({f: _l("Please fill this in.") for f in missing})
+    cleared = [
+        name
+        for name in allowed
+        if name in raw
+        and not (raw.get(name) or "").strip()
+        and member.has_field(name)
+        and not any(name in PURPOSES[p.purpose].required for p in member.purposes)
+    ]
     clash = find_existing(values)
     if clash is not None and clash.id != member.id:
         raise MemberError(
@@ -189,17 +208,30 @@ def update_fields(member, raw, *, actor, verified=True, allowed=None):
     old = store.read(member, values)
     changed = {k: v for k, v in values.items() if old.get(k) != v}
     store.write(member, changed)
+    _clear_optional(member, cleared)
+    changed.update(dict.fromkeys(cleared))
     member.updated_at = utcnow()
     if verified:
         member.last_verified_at = utcnow()
-    audit.record("member.corrected", subject=member.public_id, fields=changed, actor=_actor(actor))
+    audit.record(
+        "member.corrected", subject=member.public_id, fields=changed, actor=_actor(actor, member)
+    )
     return changed
+
+
+def _clear_optional(member, names):
+    """Erase optional fields the person emptied, and stop listing them under any purpose."""
+    if not names:
+        return
+    store.erase(member, names)
+    for enrolment in member.purposes:
+        enrolment.fields = ",".join(f for f in enrolment.field_list if f not in names)
 
 
 def mark_verified(member, *, actor):
     """Record that the member confirmed their details are correct today."""
     member.last_verified_at = utcnow()
-    audit.record("member.verified", subject=member.public_id, actor=_actor(actor))
+    audit.record("member.verified", subject=member.public_id, actor=_actor(actor, member))
 
 
 def store_fields():
@@ -219,11 +251,8 @@ def end_purpose(member, purpose_id, *, actor, reason="request"):
         return []
     keep = needed_fields(member, excluding=(purpose_id,))
     drop = [f for f in enrolment.field_list if f not in keep]
-    if purpose_id == "newsletter" and "email" in enrolment.field_list:
-        state = consent.state(member, "newsletter")
-        if state in ("active", "pending"):
-            kind = "objected" if enrolment.legal_basis == "legitimate_interest" else "withdrawn"
-            consent.record(member, "newsletter", kind, source=reason, actor=actor)
+    if purpose_id == "newsletter":
+        _record_newsletter_exit(member, enrolment, actor=actor, reason=reason)
     member.purposes.remove(enrolment)
     store.erase(member, drop)
     audit.record(
@@ -231,11 +260,19 @@ def end_purpose(member, purpose_id, *, actor, reason="request"):
         subject=member.public_id,
         fields=drop,
         detail=f"{purpose_id}:{reason}",
-        actor=_actor(actor),
+        actor=_actor(actor, member),
     )
     if not member.purposes:
         erase_member(member, actor=actor, reason=reason)
     return drop
+
+
+def _record_newsletter_exit(member, enrolment, *, actor, reason):
+    """Leaving the newsletter is on the ledger: a withdrawn consent or an objection."""
+    if enrolment.legal_basis == "legitimate_interest":
+        consent.record(member, "newsletter", "objected", source=reason, actor=actor)
+    elif consent.state(member, "newsletter") in ("active", "pending"):
+        consent.record(member, "newsletter", "withdrawn", source=reason, actor=actor)
 
 
 def erase_member(member, *, actor, reason="request"):
@@ -246,7 +283,7 @@ def erase_member(member, *, actor, reason="request"):
     public_id = member.public_id
     db.session.add(ErasureJournal(public_id=public_id, reason=reason))
     db.session.delete(member)
-    audit.record("member.erased", subject=public_id, detail=reason, actor=_actor(actor))
+    audit.record("member.erased", subject=public_id, detail=reason, actor=_actor(actor, public_id))
     return public_id
 
 
@@ -257,10 +294,14 @@ def member_by_public_id(public_id):
     return db.session.scalar(select(Member).where(Member.public_id == public_id))
 
 
-def _actor(actor):
-    """Audit actor tuple from a ledger actor string ("member", "staff:<id>", "system")."""
+def _actor(actor, member=None):
+    """Audit actor tuple from a ledger actor string ("member", "staff:<id>", "system").
+
+    A member acting on their own record is named by their public id (member or the id itself).
+    """
     if actor.startswith("staff:"):
         return ("staff", actor.split(":", 1)[1])
     if actor.startswith("member"):
-        return ("member", None)
+        member_id = member if isinstance(member, str) else getattr(member, "public_id", None)
+        return ("member", member_id)
     return ("system", None)

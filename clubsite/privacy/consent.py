@@ -109,6 +109,13 @@ def suppress(email, reason):
         db.session.add(Suppression(address_hash=digest, reason=reason))
 
 
+def unsuppress(email):
+    """Take an address off the do-not-mail list (only for a new, confirmed consent)."""
+    record = db.session.get(Suppression, address_hash(email))
+    if record is not None:
+        db.session.delete(record)
+
+
 def is_suppressed(email):
     """True if the address must never be mailed."""
     return db.session.get(Suppression, address_hash(email)) is not None

@@ -155,3 +155,73 @@ def test_withdrawal_is_one_step_and_derived_from_the_ledger(app):
     assert kinds == ["given", "confirmed", "withdrawn"]
     given = consent.events(member, "newsletter")[0]
     assert given.wording_hash == consent.wording_hash(consent.wording_text("newsletter", "lv"))
+
+
+def test_leaving_a_soft_opt_in_newsletter_is_an_objection_on_the_ledger(app):
+    """Legitimate-interest news have no consent to withdraw: leaving them is an objection."""
+    member = enrol(JANIS, ["access", "fees"])
+    service.add_purpose(
+        member,
+        "newsletter",
+        {"email": JANIS["email"]},
+        basis="legitimate_interest",
+        source="signup",
+        actor="member",
+    )
+    db.session.commit()
+    service.end_purpose(member, "newsletter", actor="member", reason="unsubscribe")
+    db.session.commit()
+    assert consent.state(member, "newsletter") == "objected"
+
+
+def test_a_new_confirmed_consent_lifts_an_earlier_suppression(app):
+    """Withdrawn, suppressed, then subscribed again with double opt-in: mail may go again."""
+    member = enrol({"email": "back@example.lv", "first_name": "Anna"}, ["newsletter"])
+    consent.suppress("back@example.lv", "withdrawn")
+    db.session.commit()
+    assert consent.is_suppressed("back@example.lv")
+    again, created = service.enrol_member(
+        {"email": "other@example.lv"}, ["newsletter"], source="signup", actor="member"
+    )
+    db.session.commit()
+    assert created
+    assert consent.is_suppressed("back@example.lv")  # someone else's sign-up changes nothing
+    service.end_purpose(member, "newsletter", actor="member")
+    db.session.commit()
+    fresh, _ = service.enrol_member(
+        {"email": "back@example.lv"}, ["newsletter"], source="signup", actor="member"
+    )
+    service.confirm_consent(fresh, "newsletter", source="signup", actor="member")
+    db.session.commit()
+    assert not consent.is_suppressed("back@example.lv")
+
+
+def test_an_optional_field_can_be_cleared(app):
+    """Emptying the postal address erases it; required fields cannot be emptied."""
+    member = enrol(JANIS, ["access", "fees"])
+    raw = {
+        "first_name": "Jānis",
+        "last_name": "Bērziņš",
+        "email": JANIS["email"],
+        "postal_address": "",
+        "iban": JANIS["iban"],
+    }
+    service.update_fields(member, raw, actor="member")
+    db.session.commit()
+    assert member.postal_address_enc is None
+    assert "postal_address" not in member.purpose("fees").field_list
+    with pytest.raises(service.MemberError):
+        service.update_fields(member, {**raw, "email": ""}, actor="member")
+
+
+def test_self_service_audit_names_the_member(app):
+    """A member acting on their own record is the audit actor, by public id."""
+    from clubsite.privacy.audit import AuditEvent
+
+    member = enrol(JANIS, ["access"])
+    service.mark_verified(member, actor="member")
+    db.session.commit()
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "member.verified")
+    ).one()
+    assert (event.actor_type, event.actor_id) == ("member", member.public_id)
