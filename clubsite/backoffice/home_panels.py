@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from clubsite.privacy.policy import policy_current
+from clubsite.privacy.roles import PERSONAL_DATA_PERMISSIONS
+
 
 @dataclass
 class Panel:
@@ -33,12 +36,25 @@ def home_panel(permission, title, template, order=50):
 
 
 def panels_for(user):
-    """The panels this staff member may see, with their content."""
-    return [
-        Panel(str(title), template, func(user))
-        for _order, permission, title, template, func in _PANELS
-        if user.can(permission)
-    ]
+    """The panels this staff member may see, with their content.
+
+    Panels of personal-data permissions wait until the policy training is current; until then
+    a panel leads to the training instead.
+    """
+    trained = policy_current(user)
+    panels = []
+    for _order, permission, title, template, func in _PANELS:
+        if not user.can(permission):
+            continue
+        if permission in PERSONAL_DATA_PERMISSIONS and not trained:
+            continue
+        panels.append(Panel(str(title), template, func(user)))
+    if not trained and any(user.can(p) for p in PERSONAL_DATA_PERMISSIONS):
+        panels.insert(0, Panel(str(_l("Data-protection training")), TRAINING_PANEL, {}))
+    return panels
+
+
+TRAINING_PANEL = "backoffice/panels/training_needed.html"
 
 
 @home_panel("account", _l("Your account"), "backoffice/panels/account.html", order=99)
