@@ -181,21 +181,23 @@ def purposes_for_role(role):
     return [p for p in PURPOSES.values() if role in p.staff_roles]
 
 
-def fields_for_choices(choices):
-    """(required, optional, any_of) field names for a set of sign-up choices, in form order."""
+def fields_for_purposes(purpose_ids):
+    """(required, optional, any_of) field names for a set of purposes, in form order."""
     required, optional, any_of = [], [], []
-    for choice in choices:
-        for purpose_id in SIGNUP_CHOICES.get(choice, ()):
-            p = PURPOSES[purpose_id]
-            required += p.required
-            optional += [o.name for o in p.optional]
-            any_of += p.any_of
+    for purpose_id in purpose_ids:
+        p = PURPOSES[purpose_id]
+        required += p.required
+        optional += [o.name for o in p.optional]
+        any_of += p.any_of
     required = list(dict.fromkeys(required))
     any_of = [f for f in dict.fromkeys(any_of) if f not in required]
     optional = [f for f in dict.fromkeys(optional) if f not in required and f not in any_of]
     order = list(FIELDS)
-    return (
-        sorted(required, key=order.index),
-        sorted(optional, key=order.index),
-        sorted(any_of, key=order.index),
+    return tuple(sorted(group, key=order.index) for group in (required, optional, any_of))
+
+
+def fields_for_choices(choices):
+    """(required, optional, any_of) field names for a set of sign-up choices, in form order."""
+    return fields_for_purposes(
+        [purpose_id for choice in choices for purpose_id in SIGNUP_CHOICES.get(choice, ())]
     )

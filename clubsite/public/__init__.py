@@ -6,7 +6,12 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-ROUTE_MODULES = ["clubsite.public.site_routes", "clubsite.public.notice_routes"]
+ROUTE_MODULES = [
+    "clubsite.public.site_routes",
+    "clubsite.public.notice_routes",
+    "clubsite.public.signup_routes",
+    "clubsite.public.my_data_routes",
+]
 
 
 def register_public(app):

@@ -1,0 +1,103 @@
+"""Add a member at the desk, with the same registry-driven form as the public sign-up."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from clubsite.backoffice import bp
+from clubsite.backoffice.guard import requires
+from clubsite.extensions import db
+from clubsite.members.forms import (
+    TYPED_FIELDS,
+    StaffMemberForm,
+    apply_member_error,
+    plan_for_purposes,
+    plans_by_combination,
+    typed_values,
+)
+from clubsite.members.service import MemberError, enrol_member
+from clubsite.privacy import access
+from clubsite.privacy.purposes import PURPOSES
+from clubsite.privacy.validation import ValidationError, clean_text
+from clubsite.public import mails
+
+MSG_SOFT_OPT_IN = _l(
+    "News about similar services without consent is only for members: choose club access or "
+    "fee administration too, or record the person's consent."
+)
+
+
+def _chosen(form):
+    return [pid for pid in PURPOSES if pid in (form.purposes.data or [])]
+
+
+def _render(form, purposes, existing=None):
+    return render_template(
+        "backoffice/member_add.html",
+        form=form,
+        purposes=purposes,
+        plan=plan_for_purposes(purposes),
+        plans=plans_by_combination(list(PURPOSES), plan_for_purposes),
+        fields=TYPED_FIELDS,
+        existing=existing,
+        detail_exists="backoffice.member_detail" in current_app.view_functions,
+    )
+
+
+def _enrol(form, purposes):
+    """Enrol with the basis and proof staff gave; (member, created) or MemberError."""
+    if not purposes:
+        raise MemberError({"purposes": _l("Choose at least one purpose.")})
+    basis = form.newsletter_basis.data if "newsletter" in purposes else None
+    if basis == "legitimate_interest" and not {"access", "fees"} & set(purposes):
+        raise MemberError({"newsletter_basis": MSG_SOFT_OPT_IN})
+    try:
+        proof = clean_text(form.consent_proof.data, max_len=200) if basis == "consent" else ""
+    except ValidationError as exc:
+        raise MemberError({"consent_proof": exc.message}) from None
+    plan = plan_for_purposes(purposes)
+    return enrol_member(
+        typed_values(form, plan),
+        purposes,
+        source="staff",
+        actor=f"staff:{current_user.public_id}",
+        language=form.language.data,
+        legal_bases={"newsletter": basis} if basis else None,
+        consent_confirmed=bool(proof),
+        consent_proof=proof,
+        location_id=current_user.location_id,
+    )
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@requires("members.edit")
+def member_add():
+    """Choose purposes and basis; the form asks only those purposes' fields."""
+    form = StaffMemberForm()
+    if not form.is_submitted():
+        return _render(form, [])
+    form.validate()  # CSRF was checked already; unknown purposes are dropped
+    purposes = _chosen(form)
+    forged = form.newsletter_basis.errors or form.language.errors
+    if request.form.get("step") == "choose" or forged:
+        return _render(form, purposes)
+    try:
+        member, created = _enrol(form, purposes)
+        messages = mails.signup_mails(member, created, by_staff=True) if created else []
+    except MemberError as exc:
+        db.session.rollback()
+        apply_member_error(form, exc)
+        return _render(form, purposes)
+    if not created:
+        existing = member.public_id
+        db.session.rollback()
+        form.form_errors.append(_("This person is already a member; nothing was changed."))
+        return _render(form, purposes, existing=existing)
+    db.session.commit()
+    mails.deliver(messages)
+    flash(_("Member added."), "success")
+    detail = "backoffice.member_detail" in current_app.view_functions
+    if detail and access.may(current_user, "view", member):
+        return redirect(url_for("backoffice.member_detail", public_id=member.public_id))
+    return redirect(url_for("backoffice.member_add"))

@@ -1,0 +1,75 @@
+"""Public forms: sign-up, asking for a "My data" link, and the self-service actions."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+from clubsite.members.forms import ChoiceBoxes, MemberFieldsForm
+from clubsite.privacy.purposes import PURPOSES
+
+CHOICE_LABELS = {
+    "membership": (
+        _l("Membership"),
+        _l("Club access with your card, and invoices for the membership fee."),
+    ),
+    "bookings": (_l("Hall booking"), _l("Book a hall; we contact you about the booking.")),
+    "newsletter": (_l("News and offers"), PURPOSES["newsletter"].description),
+}
+
+
+class HoneypotMixin:
+    """A field people never see; bots fill it in. A filled-in form is quietly ignored."""
+
+    website = StringField(
+        _l("Leave this field empty"), render_kw={"tabindex": "-1", "autocomplete": "off"}
+    )
+
+    def is_bot(self):
+        """True if the spam trap was filled in."""
+        return bool((self.website.data or "").strip())
+
+
+class SignupForm(HoneypotMixin, MemberFieldsForm):
+    """What the visitor wants, the fields that needs, and a separate consent box per purpose."""
+
+    choices = ChoiceBoxes(
+        _l("What would you like?"),
+        choices=[(key, label) for key, (label, _h) in CHOICE_LABELS.items()],
+    )
+    consent_newsletter = BooleanField(default=False)
+    # The hash of the consent wording shown on the page, to notice a change before storing it.
+    consent_newsletter_hash = HiddenField()
+
+
+class LinkRequestForm(HoneypotMixin, FlaskForm):
+    """Ask for a link to "My data"."""
+
+    email = EmailField(
+        _l("Your email address"),
+        validators=[
+            DataRequired(message=_l("Please fill this in.")),
+            Length(max=254, message=_l("Enter a valid email address.")),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class CorrectionForm(MemberFieldsForm):
+    """Correct one's own details (the inputs shown are those the member's purposes use)."""
+
+
+class SubscribeForm(FlaskForm):
+    """Give consent to news and offers from the "My data" page."""
+
+    consent_newsletter = BooleanField(default=False)
+    consent_newsletter_hash = HiddenField()
+
+
+class EraseForm(FlaskForm):
+    """Erase everything: one box to make sure it is meant."""
+
+    understood = BooleanField(
+        _l("I understand that my data will be erased and cannot be restored."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )

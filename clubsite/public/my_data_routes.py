@@ -1,0 +1,267 @@
+"""Member self-service (/mani-dati): a link by email, then every GDPR right on one page."""
+
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from clubsite.backoffice.forms import EmptyForm
+from clubsite.downloads import download
+from clubsite.extensions import db, limiter
+from clubsite.i18n import current_language, format_date
+from clubsite.members import fields as store
+from clubsite.members.forms import apply_member_error, typed_values
+from clubsite.members.service import MemberError
+from clubsite.privacy import consent
+from clubsite.privacy.purposes import FIELDS, PURPOSES
+from clubsite.privacy.validation import ValidationError, format_iban, format_phone
+from clubsite.public import bp, limits, mails, selfservice
+from clubsite.public.forms import CorrectionForm, EraseForm, LinkRequestForm, SubscribeForm
+from clubsite.public.member_session import (
+    close_member_session,
+    current_member,
+    member_required,
+    open_member_session,
+    session_until,
+)
+from clubsite.public.signup_routes import link_invalid
+from clubsite.public.tokens import TokenError, peek
+
+
+@bp.route("/mani-dati", methods=["GET", "POST"])
+@limiter.limit(limits.LINK_PER_CLIENT, methods=["POST"])
+@limiter.limit(limits.LINK_PER_ADDRESS, key_func=limits.address_key, methods=["POST"])
+def my_data():
+    """Your data if your session is open; otherwise ask for a link (same answer for anyone)."""
+    member = current_member()
+    if member is not None and request.method == "GET":
+        return _render_overview(member)
+    form = LinkRequestForm()
+    if form.validate_on_submit():
+        if form.is_bot():
+            return redirect(url_for("public.my_data_link_sent"))
+        try:
+            messages = selfservice.link_request_mails(form.email.data)
+        except ValidationError as exc:
+            form.email.errors = [exc.message]
+        else:
+            db.session.commit()
+            mails.deliver(messages)
+            return redirect(url_for("public.my_data_link_sent"))
+    return render_template("public/my_data_request.html", form=form)
+
+
+@bp.route("/mani-dati/saite-nosutita")
+def my_data_link_sent():
+    """ "If the address is known, a link is on its way" - for known and unknown alike."""
+    return render_template("public/my_data_link_sent.html")
+
+
+def _open(kind, token):
+    try:
+        if request.method == "GET":
+            peek(kind, token)
+            return render_template("public/my_data_open.html", form=EmptyForm(), kind=kind)
+        member = selfservice.open_from_link(kind, token)
+    except TokenError as exc:
+        return link_invalid(exc.reason)
+    if member is None:
+        db.session.rollback()
+        return link_invalid("invalid")
+    db.session.commit()
+    open_member_session(member)
+    return redirect(url_for("public.my_data"))
+
+
+@bp.route("/mani-dati/atvert/<token>", methods=["GET", "POST"])
+@limiter.limit(limits.CONFIRM_PER_CLIENT, methods=["POST"])
+@limiter.limit(limits.CONFIRM_PER_LINK, key_func=limits.link_key, methods=["POST"])
+def my_data_open(token):
+    """Open "My data" from the emailed link (a click, so mail scanners cannot use it up)."""
+    return _open("access", token)
+
+
+@bp.route("/mani-dati/parbaudit/<token>", methods=["GET", "POST"])
+@limiter.limit(limits.CONFIRM_PER_CLIENT, methods=["POST"])
+@limiter.limit(limits.CONFIRM_PER_LINK, key_func=limits.link_key, methods=["POST"])
+def my_data_reverify(token):
+    """Open "My data" from the yearly "are your details right?" mail."""
+    return _open("reverify", token)
+
+
+# Parts of the export the page shows in their own sections; other packages' sections follow.
+BASE_KEYS = {
+    "member_id",
+    "created_at",
+    "last_verified_at",
+    "language",
+    "data",
+    "purposes",
+    "consent_events",
+}
+
+
+def _display(name, value):
+    """Phone numbers and IBANs the way people write them."""
+    try:
+        if name == "phone":
+            return format_phone(value)
+        if name == "iban":
+            return format_iban(value)
+    except ValueError:
+        pass
+    return value
+
+
+def _render_overview(member, *, correction=None, erase=None, subscribe=None):
+    language = current_language()
+    export = selfservice.overview(member, language=language)
+    names = selfservice.correctable_fields(member)
+    if correction is None:
+        current = store.read(member, names)
+        correction = CorrectionForm(
+            formdata=None, data={name: _display(name, value) for name, value in current.items()}
+        )
+    wording = consent.wording_text("newsletter", member.language)
+    subscribe = subscribe or SubscribeForm(formdata=None)
+    subscribe.consent_newsletter_hash.data = consent.wording_hash(wording)
+    page = render_template(
+        "public/my_data.html",
+        member=member,
+        export=export,
+        enrolments={p.purpose: p for p in member.purposes},
+        purposes=PURPOSES,
+        fields=FIELDS,
+        correction=correction,
+        correction_fields=names,
+        erase=erase or EraseForm(formdata=None),
+        subscribe=subscribe,
+        wording=wording,
+        action_form=EmptyForm(),
+        requests=selfservice.select_requests(member.public_id),
+        club_must_act=selfservice.CLUB_MUST_ACT,
+        session_ends=datetime.fromtimestamp(session_until(), UTC),
+        news_state=consent.state(member, "newsletter"),
+        extra={k: v for k, v in export.items() if k not in BASE_KEYS and isinstance(v, list) and v},
+        show=_display,
+    )
+    db.session.commit()  # the audit event of this read
+    return page
+
+
+def _finish(outcome, message):
+    """Commit one action and tell the member what happened and what happens next."""
+    db.session.commit()
+    if outcome.status == "erased":
+        close_member_session()
+        return redirect(url_for("public.my_data_erased"))
+    if outcome.status == "requested":
+        due = format_date(outcome.request.due_at)
+        message = _(
+            "We have received your request. The club will carry it out, or tell you why it "
+            "cannot yet (for example while an invoice is unpaid), by %(date)s.",
+            date=due,
+        )
+    flash(message, "success")
+    return redirect(url_for("public.my_data"))
+
+
+@bp.route("/mani-dati/dati.<fmt>")
+@member_required
+def my_data_download(member, fmt):
+    """Download everything held about you as JSON or CSV."""
+    if fmt not in ("json", "csv"):
+        abort(404)
+    text = selfservice.export_text(member, fmt, language=current_language())
+    db.session.commit()
+    return download(text, f"my-data.{fmt}")
+
+
+@bp.route("/mani-dati/labot", methods=["POST"])
+@member_required
+def my_data_correct(member):
+    """Correct your details; this also confirms they are right."""
+    form = CorrectionForm()
+    names = selfservice.correctable_fields(member)
+    try:
+        changed = selfservice.correct(member, typed_values(form, names))
+    except MemberError as exc:
+        db.session.rollback()
+        apply_member_error(form, exc)
+        return _render_overview(member, correction=form)
+    db.session.commit()
+    flash(_("Your details are saved.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for("public.my_data"))
+
+
+@bp.route("/mani-dati/pareizi", methods=["POST"])
+@member_required
+def my_data_verified(member):
+    """ "My data is correct."""
+    selfservice.confirm_details(member)
+    db.session.commit()
+    flash(_("Thank you! We have noted that your details are correct."), "success")
+    return redirect(url_for("public.my_data"))
+
+
+@bp.route("/mani-dati/atteikties", methods=["POST"])
+@member_required
+def my_data_withdraw(member):
+    """Withdraw consent to news and offers (or object to them): one click, effective at once."""
+    outcome = selfservice.withdraw_newsletter(member)
+    return _finish(outcome, _("You will receive no more news and offers from us."))
+
+
+@bp.route("/mani-dati/beigt/<purpose_id>", methods=["POST"])
+@member_required
+def my_data_end_purpose(member, purpose_id):
+    """End one purpose (or ask the club to, where invoices may be involved)."""
+    if purpose_id not in PURPOSES:
+        return link_invalid("invalid")
+    outcome = selfservice.end_purpose(member, purpose_id)
+    name = PURPOSES[purpose_id].name
+    return _finish(
+        outcome, _("Done: “%(purpose)s” has ended and its data is erased.", purpose=name)
+    )
+
+
+@bp.route("/mani-dati/dzest", methods=["POST"])
+@member_required
+def my_data_erase(member):
+    """Erase everything (or file the request where the club must settle invoices first)."""
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return _render_overview(member, erase=form)
+    return _finish(selfservice.erase_everything(member), "")
+
+
+@bp.route("/mani-dati/jaunumi", methods=["POST"])
+@member_required
+def my_data_subscribe(member):
+    """Give consent to news and offers from "My data"."""
+    form = SubscribeForm()
+    if not form.consent_newsletter.data:
+        form.consent_newsletter.errors = [_("Tick the box to give your consent.")]
+        return _render_overview(member, subscribe=form)
+    if not selfservice.subscribe_newsletter(member, form.consent_newsletter_hash.data):
+        form.consent_newsletter.errors = [
+            _("The consent text has changed. Please read it and tick the box again.")
+        ]
+        return _render_overview(member, subscribe=form)
+    db.session.commit()
+    flash(_("Thank you! You will receive our news and offers."), "success")
+    return redirect(url_for("public.my_data"))
+
+
+@bp.route("/mani-dati/iziet", methods=["POST"])
+def my_data_logout():
+    """End the "My data" session in this browser."""
+    close_member_session()
+    flash(_("You have left “My data”."), "info")
+    return redirect(url_for("public.my_data"))
+
+
+@bp.route("/mani-dati/dzests")
+def my_data_erased():
+    """After erasure: nothing of you is left but the public id in the erasure journal."""
+    return render_template("public/my_data_erased.html")

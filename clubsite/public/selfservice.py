@@ -1,0 +1,194 @@
+"""What a member can do on "My data": see, download, correct, confirm, withdraw, end, erase.
+
+Each function changes the session only (the route commits once) and writes one audit event with
+the member as the actor. Actions the club must carry out itself (ending fee administration while
+invoices may be open) are filed in the subject-request register with their one-month deadline.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from clubsite.extensions import db
+from clubsite.members import fields as store
+from clubsite.members import service
+from clubsite.privacy import audit, consent, subject_access
+from clubsite.privacy.validation import validate_email
+from clubsite.public import mails, tokens
+from clubsite.registers.models import SubjectRequest
+from clubsite.registers.service import file_subject_request
+
+# Purposes the member cannot end alone: invoices and payments may have to be kept or settled.
+CLUB_MUST_ACT = ("fees",)
+OPEN_STATUSES = ("open", "in_progress")
+
+
+@dataclass
+class Outcome:
+    """What came of a request: done at once, filed for the club, or everything erased."""
+
+    status: str  # "done", "requested" or "erased"
+    request: SubjectRequest | None = None
+
+
+def record(action, member_public_id, *, fields=(), detail=""):
+    """Audit a self-service action with the member as the actor."""
+    audit.record(
+        f"self_service.{action}",
+        subject=member_public_id,
+        fields=fields,
+        detail=detail,
+        actor=("member", member_public_id),
+    )
+
+
+def link_request_mails(email_text):
+    """Messages to send for a link request: one if the address is a member's, else none.
+
+    Raises ValidationError for an address that is not one; that says nothing about members.
+    """
+    email = validate_email(email_text)
+    member = service.find_existing({"email": email})
+    if member is None:
+        return []
+    record("link_requested", member.public_id)
+    return mails.access_link_mail(member)
+
+
+def open_from_link(kind, token):
+    """Redeem a "My data" link; the member it opens (None if they no longer exist)."""
+    public_id = tokens.redeem(kind, token)
+    member = service.member_by_public_id(public_id)
+    if member is not None:
+        record("opened", public_id, detail=kind)
+    return member
+
+
+def overview(member, *, language):
+    """Everything held about the member, by purpose (audited as a read of those fields)."""
+    export = subject_access.gather(member, language=language)
+    record("viewed", member.public_id, fields=export["data"].keys())
+    return export
+
+
+def export_text(member, fmt, *, language):
+    """The member's data as JSON or CSV text (portability)."""
+    export = subject_access.gather(member, language=language)
+    record("exported", member.public_id, fields=export["data"].keys(), detail=fmt)
+    if fmt == "csv":
+        return subject_access.as_csv(export)
+    return subject_access.as_json(export)
+
+
+def correctable_fields(member):
+    """The fields the member gave for some purpose, which they may correct."""
+    used = {f for p in member.purposes for f in p.field_list}
+    return [name for name in service.store_fields() if name in used]
+
+
+def correct(member, raw):
+    """Correct details (raises MemberError); correcting also marks them verified."""
+    changed = service.update_fields(member, raw, actor="member")
+    record("corrected", member.public_id, fields=changed.keys())
+    return changed
+
+
+def confirm_details(member):
+    """ "My data is correct": the yearly accuracy check is done."""
+    service.mark_verified(member, actor="member")
+    record("verified", member.public_id)
+
+
+def withdraw_newsletter(member):
+    """Withdraw consent to (or object to) news and offers, at once, and never mail the address."""
+    enrolment = member.purpose("newsletter")
+    if enrolment is None:
+        return Outcome("done")
+    public_id = member.public_id
+    kind = "objected" if enrolment.legal_basis == "legitimate_interest" else "withdrawn"
+    email = store.read(member, ["email"]).get("email")
+    last = len(member.purposes) == 1
+    if kind == "objected" and consent.state(member, "newsletter") == "none":
+        # Soft opt-in has no consent in the ledger to withdraw; the objection still belongs there.
+        consent.record(member, "newsletter", "objected", source="self-service", actor="member")
+    service.end_purpose(member, "newsletter", actor="member", reason="self-service")
+    if email:
+        consent.suppress(email, kind)
+    record(kind, public_id, detail="newsletter")
+    return Outcome("erased" if last else "done")
+
+
+def select_requests(member_public_id, kind=None):
+    """The member's requests the club has not finished yet, oldest first."""
+    query = select(SubjectRequest).where(
+        SubjectRequest.member_public_id == member_public_id,
+        SubjectRequest.status.in_(OPEN_STATUSES),
+    )
+    if kind:
+        query = query.where(SubjectRequest.kind == kind)
+    return db.session.scalars(query.order_by(SubjectRequest.received_at)).all()
+
+
+def _file(member, details):
+    existing = select_requests(member.public_id, kind="erasure")
+    if existing:
+        return Outcome("requested", existing[0])
+    request = file_subject_request(
+        member.public_id,
+        "erasure",
+        details,
+        source="self-service",
+        actor=("member", member.public_id),
+    )
+    return Outcome("requested", request)
+
+
+def end_purpose(member, purpose_id):
+    """End one purpose now, or file it for the club where invoices may be involved."""
+    if member.purpose(purpose_id) is None:
+        return Outcome("done")
+    if purpose_id == "newsletter":
+        return withdraw_newsletter(member)
+    if purpose_id in CLUB_MUST_ACT:
+        return _file(member, f"End the purpose “{purpose_id}” (asked on the My data page).")
+    public_id, last = member.public_id, len(member.purposes) == 1
+    dropped = service.end_purpose(member, purpose_id, actor="member", reason="self-service")
+    record("purpose_ended", public_id, fields=dropped, detail=purpose_id)
+    return Outcome("erased" if last else "done")
+
+
+def erase_everything(member):
+    """Erase the member now, or (with fee administration) stop the news at once and file it."""
+    if any(p.purpose in CLUB_MUST_ACT for p in member.purposes):
+        if member.purpose("newsletter") is not None:
+            withdraw_newsletter(member)
+        return _file(member, "Erase all my data (asked on the My data page).")
+    public_id = member.public_id
+    email = store.read(member, ["email"]).get("email")
+    had_news = member.purpose("newsletter") is not None
+    service.erase_member(member, actor="member", reason="self-service")
+    if email and had_news:
+        consent.suppress(email, "withdrawn")
+    record("erased", public_id)
+    return Outcome("erased")
+
+
+def subscribe_newsletter(member, shown_hash):
+    """Give consent to news from "My data": the link that opened it proved the address."""
+    if member.purpose("newsletter") is not None or not member.has_field("email"):
+        return False
+    language = member.language
+    if shown_hash != consent.wording_hash(consent.wording_text("newsletter", language)):
+        return False
+    email = store.read(member, ["email"])
+    service.add_purpose(
+        member,
+        "newsletter",
+        email,
+        basis="consent",
+        source="self-service",
+        actor="member",
+        consent_confirmed=True,
+    )
+    record("subscribed", member.public_id, fields=["email"], detail="newsletter")
+    return True

@@ -1,0 +1,116 @@
+"""Sign-up (/pieteikties) and the double opt-in confirmation link (/apstiprinat/<token>)."""
+
+from flask import redirect, render_template, request, url_for
+
+from clubsite.backoffice.forms import EmptyForm
+from clubsite.extensions import db, limiter
+from clubsite.i18n import current_language
+from clubsite.members.forms import (
+    TYPED_FIELDS,
+    apply_member_error,
+    plan_for_choices,
+    plans_by_combination,
+    typed_values,
+)
+from clubsite.members.service import MemberError, confirm_consent, member_by_public_id
+from clubsite.privacy import consent
+from clubsite.privacy.purposes import SIGNUP_CHOICES
+from clubsite.public import bp, limits, mails
+from clubsite.public import signup as rules
+from clubsite.public.forms import CHOICE_LABELS, SignupForm
+from clubsite.public.tokens import TokenError, peek, redeem
+
+LINK_STATUS = {"invalid": 400, "expired": 410, "used": 410, "nothing": 409}
+
+
+def link_invalid(reason):
+    """A clear page for a link that is tampered with, expired or already used."""
+    return render_template("public/link_invalid.html", reason=reason), LINK_STATUS[reason]
+
+
+def _render_signup(form, choices):
+    language = current_language()
+    wording = consent.wording_text("newsletter", language)
+    digest = consent.wording_hash(wording)
+    if form.consent_newsletter_hash.data and form.consent_newsletter_hash.data != digest:
+        form.consent_newsletter.data = False  # it was ticked under other words
+    form.consent_newsletter_hash.data = digest
+    return render_template(
+        "public/signup.html",
+        form=form,
+        choices=choices,
+        choice_labels=CHOICE_LABELS,
+        plan=plan_for_choices(choices),
+        plans=plans_by_combination(list(SIGNUP_CHOICES), plan_for_choices),
+        fields=TYPED_FIELDS,
+        wording=wording,
+    )
+
+
+@bp.route("/pieteikties", methods=["GET", "POST"])
+@limiter.limit(limits.SIGNUP_PER_CLIENT, methods=["POST"], exempt_when=limits.choosing_only)
+@limiter.limit(
+    limits.SIGNUP_PER_ADDRESS,
+    key_func=limits.address_key,
+    methods=["POST"],
+    exempt_when=limits.choosing_only,
+)
+def signup():
+    """Choose what you want; the form asks only what that needs (two steps without script)."""
+    form = SignupForm()
+    if request.method == "GET":
+        form.choices.data = rules.clean_choices(request.args.getlist("choices"))
+        return _render_signup(form, form.choices.data)
+    form.validate()  # CSRF was checked already; this only drops unknown choices
+    choices = rules.clean_choices(form.choices.data)
+    if form.is_bot():
+        return redirect(url_for("public.signup_thanks"))
+    if request.form.get("step") == "choose":
+        return _render_signup(form, choices)
+    consents = {
+        "newsletter": form.consent_newsletter_hash.data if form.consent_newsletter.data else None
+    }
+    try:
+        member, created = rules.sign_up(
+            choices,
+            typed_values(form, TYPED_FIELDS),
+            consents=consents,
+            language=current_language(),
+        )
+        messages = mails.signup_mails(member, created)
+    except MemberError as exc:
+        db.session.rollback()
+        apply_member_error(form, exc)
+        return _render_signup(form, choices)
+    db.session.commit()
+    mails.deliver(messages)
+    return redirect(url_for("public.signup_thanks"))
+
+
+@bp.route("/pieteikties/paldies")
+def signup_thanks():
+    """The same answer for every sign-up: look for our mail."""
+    return render_template("public/signup_thanks.html")
+
+
+@bp.route("/apstiprinat/<token>", methods=["GET", "POST"])
+@limiter.limit(limits.CONFIRM_PER_CLIENT, methods=["POST"])
+@limiter.limit(limits.CONFIRM_PER_LINK, key_func=limits.link_key, methods=["POST"])
+def confirm(token):
+    """Confirm a subscription: the page asks for a click, so mail scanners confirm nothing."""
+    try:
+        public_id = redeem("confirm", token) if request.method == "POST" else peek("confirm", token)
+    except TokenError as exc:
+        return link_invalid(exc.reason)
+    member = member_by_public_id(public_id)
+    if member is None:
+        db.session.rollback()
+        return link_invalid("invalid")
+    if request.method == "GET":
+        return render_template("public/confirm.html", form=EmptyForm())
+    confirm_consent(member, "newsletter", source="email-link", actor="member")
+    active = consent.state(member, "newsletter") == "active"
+    db.session.commit()
+    if not active:
+        return link_invalid("nothing")
+    return render_template("public/confirmed.html")
