@@ -1,0 +1,1 @@
+"""Club access: the reception check-in by card, and its 30-day log."""

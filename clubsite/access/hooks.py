@@ -1,0 +1,56 @@
+"""The check-in log in privacy: kept 30 days, gone with the member, part of their export; and
+reception's home panel of recent check-ins."""
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from clubsite.access.models import CheckIn
+from clubsite.access.service import recent_check_ins
+from clubsite.backoffice.home_panels import home_panel
+from clubsite.database import as_utc
+from clubsite.extensions import db
+from clubsite.privacy.retention import erasure_hook, retention_task
+from clubsite.privacy.subject_access import subject_access_section
+
+KEEP_DAYS = 30
+
+
+@retention_task("checkins")
+def prune_check_ins(now, dry_run):
+    """Delete check-in log entries older than 30 days."""
+    cutoff = now - timedelta(days=KEEP_DAYS)
+    count = db.session.scalar(select(func.count(CheckIn.id)).where(CheckIn.at < cutoff))
+    if count and not dry_run:
+        db.session.execute(
+            delete(CheckIn).where(CheckIn.at < cutoff).execution_options(synchronize_session=False)
+        )
+    return count
+
+
+@erasure_hook
+def delete_check_ins(member):
+    """An erased member's visits go with them (the foreign key cascades too)."""
+    db.session.execute(
+        delete(CheckIn)
+        .where(CheckIn.member_id == member.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@subject_access_section("check_ins")
+def check_ins_section(member):
+    """The member's check-ins of the last 30 days."""
+    entries = db.session.scalars(
+        select(CheckIn).where(CheckIn.member_id == member.id).order_by(CheckIn.at)
+    )
+    return [
+        {"at": as_utc(e.at).isoformat(), "allowed": e.allowed, "reason": e.reason} for e in entries
+    ]
+
+
+@home_panel("checkin", _l("Recent check-ins"), "backoffice/panels/checkin_recent.html", order=10)
+def recent_panel(user):
+    """The last check-ins: times, and first names where access was allowed."""
+    return {"entries": recent_check_ins(user)}

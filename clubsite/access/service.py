@@ -1,0 +1,145 @@
+"""Who may come in: the card's member, their membership, and unpaid invoices past the grace
+period. Every attempt is logged; the member's first name is shown only when access is allowed
+and the staff member's role covers the access purpose."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from clubsite.access.models import CheckIn
+from clubsite.database import utcnow
+from clubsite.extensions import db
+from clubsite.fees.invoices import overdue_query
+from clubsite.fees.models import Invoice, Membership
+from clubsite.i18n import format_date, to_local
+from clubsite.members import fields as store
+from clubsite.members.cards import normalise_card_number
+from clubsite.members.models import Member
+from clubsite.privacy import audit
+from clubsite.privacy.access import visible_fields
+
+MAX_INPUT = 40
+REASON_TEXT = {
+    # No full stop after a date: the Latvian date already ends with one (29.11.2026.).
+    "allowed": _l("Valid until %(date)s"),
+    "unknown_card": _l("Unknown card."),
+    "no_membership": _l("No membership."),
+    "not_started": _l("The membership starts on %(date)s"),
+    "expired": _l("The membership expired on %(date)s"),
+    "unpaid": _l("Unpaid invoice, due %(date)s"),
+}
+
+
+@dataclass
+class Decision:
+    """Whether a member may come in, why, and the date the reason refers to."""
+
+    allowed: bool
+    reason: str
+    day: object = None
+
+    @property
+    def message(self):
+        """The reason for people, in the current language."""
+        return str(REASON_TEXT[self.reason]) % {"date": format_date(self.day)}
+
+
+def grace_days():
+    """Days an invoice may be past due before access is denied (ACCESS_GRACE_DAYS)."""
+    return int(current_app.config.get("ACCESS_GRACE_DAYS", 7))
+
+
+def decide(member, today):
+    """The door's answer for a member on a day (Riga date); nothing is logged."""
+    if member is None:
+        return Decision(False, "unknown_card")
+    memberships = db.session.scalars(
+        select(Membership).where(Membership.member_id == member.id)
+    ).all()
+    if not memberships:
+        return Decision(False, "no_membership")
+    current = [m for m in memberships if m.starts_on <= today <= m.ends_on]
+    if not current:
+        past = [m.ends_on for m in memberships if m.ends_on < today]
+        if past:
+            return Decision(False, "expired", max(past))
+        return Decision(False, "not_started", min(m.starts_on for m in memberships))
+    unpaid = db.session.scalars(
+        overdue_query(today, grace_days=grace_days()).where(Invoice.member_id == member.id)
+    ).first()
+    if unpaid is not None:
+        return Decision(False, "unpaid", unpaid.due_on)
+    return Decision(True, "allowed", max(m.ends_on for m in current))
+
+
+def member_by_card(text):
+    """The member holding this card number, or None (also for input that is no card number)."""
+    number = normalise_card_number(text or "")[:MAX_INPUT]
+    if not number.isdigit():
+        return None
+    return db.session.scalar(
+        select(Member).where(Member.card_number_bidx == store.index_value("card_number", number))
+    )
+
+
+@dataclass
+class CheckInResult:
+    """What the check-in screen shows."""
+
+    decision: Decision
+    first_name: str = ""
+    at: object = None
+
+
+def check_in(text, *, user, location_id=None, now=None):
+    """Check a card at the door: decide, log the attempt, and read the first name if allowed."""
+    now = now or utcnow()
+    member = member_by_card(text)
+    decision = decide(member, to_local(now).date())
+    db.session.add(
+        CheckIn(
+            member_id=member.id if member else None,
+            at=now,
+            allowed=decision.allowed,
+            reason=decision.reason,
+            location_id=location_id,
+            staff_id=user.public_id,
+        )
+    )
+    first_name = ""
+    if member is not None:
+        shown = decision.allowed and "first_name" in visible_fields(user, member)
+        if shown:
+            first_name = store.read(member, ["first_name"]).get("first_name", "")
+        audit.record(
+            "member.checkin",
+            subject=member.public_id,
+            fields=["first_name"] if shown else [],
+            detail=decision.reason,
+        )
+    return CheckInResult(decision, first_name, now)
+
+
+def recent_check_ins(user, *, limit=10, now=None):
+    """The latest check-ins of the last 24 hours as (time, first name or "", allowed, reason)."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(CheckIn, Member)
+        .outerjoin(Member, Member.id == CheckIn.member_id)
+        .where(CheckIn.at >= now - timedelta(hours=24))
+        .order_by(CheckIn.at.desc(), CheckIn.id.desc())
+        .limit(limit)
+    ).all()
+    entries, read = [], 0
+    for entry, member in rows:
+        name = ""
+        if entry.allowed and member is not None and "first_name" in visible_fields(user, member):
+            name = store.read(member, ["first_name"]).get("first_name", "")
+            read += 1
+        entries.append((entry.at, name, entry.allowed, entry.reason))
+    if read:
+        audit.record("member.checkin_list", fields=["first_name"], detail=f"rows={read}")
+    return entries

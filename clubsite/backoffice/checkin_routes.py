@@ -1,0 +1,24 @@
+"""Reception check-in: one field for the card, a big answer, every attempt logged."""
+
+from flask import render_template
+from flask_login import current_user
+
+from clubsite.access import hooks  # noqa: F401  (registers retention, erasure and home panel)
+from clubsite.access.forms import CheckInForm
+from clubsite.access.service import check_in
+from clubsite.backoffice import bp
+from clubsite.backoffice.guard import requires
+from clubsite.extensions import db
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+@requires("checkin")
+def checkin():
+    """Check a card (checkin.js posts in the background and swaps in only the answer)."""
+    form = CheckInForm()
+    result = None
+    if form.validate_on_submit():
+        result = check_in(form.card.data, user=current_user, location_id=current_user.location_id)
+        db.session.commit()
+        form.card.data = ""  # ready for the next card
+    return render_template("backoffice/checkin.html", form=form, result=result)

@@ -1,0 +1,325 @@
+"""Fee administration (accountant): plans, a member's memberships and statement, invoices,
+payments, the overdue list and the bookkeeper's CSV export."""
+
+from datetime import datetime, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
+
+from clubsite.access.service import decide
+from clubsite.backoffice import bp
+from clubsite.backoffice.guard import requires
+from clubsite.downloads import download
+from clubsite.extensions import db
+from clubsite.fees import export, hooks, invoices, service  # noqa: F401  (hooks registers)
+from clubsite.fees.forms import (
+    METHOD_LABELS,
+    PERIOD_LABELS,
+    STATUS_LABELS,
+    EndMembershipForm,
+    GenerateForm,
+    PaymentForm,
+    PlanForm,
+    SellForm,
+    VersionForm,
+)
+from clubsite.fees.money import cents_to_text
+from clubsite.formtools import apply_service_error
+from clubsite.i18n import today_local
+from clubsite.members.models import Member
+from clubsite.members.search import search_members
+from clubsite.members.service import member_by_public_id
+from clubsite.privacy import access
+
+LABELS = {"periods": PERIOD_LABELS, "methods": METHOD_LABELS, "statuses": STATUS_LABELS}
+OVERDUE_PAGE = 200
+
+
+def _actor():
+    return f"staff:{current_user.public_id}"
+
+
+def _run(form, action):
+    """Run one service action and commit; a refusal or a stale row becomes a form error."""
+    try:
+        result = action()
+        db.session.commit()
+    except service.FeesError as exc:
+        db.session.rollback()
+        apply_service_error(form, exc)
+        return None
+    except StaleDataError:
+        db.session.rollback()
+        form.form_errors.append(service.STALE)
+        return None
+    return result or True
+
+
+def _month_choices(today):
+    first = today.replace(day=1)
+    months = [service.add_months(first, offset) for offset in range(-2, 4)]
+    return [SelectChoice(m.strftime("%Y-%m"), m.strftime("%m.%Y")) for m in months]
+
+
+@bp.route("/fees")
+@requires("fees")
+def fees_home():
+    """What is due, finding a member, generating invoices and exporting for the bookkeeper."""
+    query = request.args.get("q", "").strip()[:100]
+    found = []
+    if query:
+        _kind, members = search_members(current_user, query, limit=20)
+        found = access.read_names(current_user, members)
+    generate = GenerateForm()
+    generate.month.choices = _month_choices(today_local())
+    generate.month.data = today_local().strftime("%Y-%m")
+    count, remaining = invoices.overdue_summary()
+    first = today_local().replace(day=1)
+    return render_template(
+        "backoffice/fees/home.html",
+        query=query,
+        found=found,
+        generate=generate,
+        overdue_count=count,
+        overdue_remaining=remaining,
+        export_from=(first - timedelta(days=1)).replace(day=1),
+        export_to=first - timedelta(days=1),
+    )
+
+
+@bp.route("/fees/plans", methods=["GET", "POST"])
+@requires("fees")
+def fees_plans():
+    """The plans, and the form to add one."""
+    form = PlanForm()
+    if form.validate_on_submit():
+        done = _run(
+            form, lambda: service.create_plan(form.name.data, form.price.cents, form.period.data)
+        )
+        if done:
+            flash(_("The plan is saved."), "success")
+            return redirect(url_for("backoffice.fees_plans"))
+    return render_template(
+        "backoffice/fees/plans.html", form=form, plans=service.plans(), labels=LABELS
+    )
+
+
+@bp.route("/fees/plans/<public_id>", methods=["GET", "POST"])
+@requires("fees")
+def fees_plan_edit(public_id):
+    """Change a plan's name, price, period or whether it is on sale."""
+    plan = service.plan_by_public_id(public_id) or abort(404)
+    form = PlanForm(obj=plan if request.method == "GET" else None)
+    if request.method == "GET":
+        form.price.data = cents_to_text(plan.price_cents)
+        form.version.data = plan.version
+    if form.validate_on_submit():
+        done = _run(
+            form,
+            lambda: service.update_plan(
+                plan,
+                name=form.name.data,
+                price_cents=form.price.cents,
+                period=form.period.data,
+                active=form.active.data,
+                expected_version=form.version.data,
+            ),
+        )
+        if done:
+            flash(_("The plan is saved."), "success")
+            return redirect(url_for("backoffice.fees_plans"))
+    return render_template("backoffice/fees/plan_edit.html", form=form, plan=plan)
+
+
+@bp.route("/fees/generate", methods=["POST"])
+@requires("fees")
+def fees_generate():
+    """Invoice every active membership for the periods that start in the chosen month."""
+    form = GenerateForm()
+    form.month.choices = _month_choices(today_local())
+    if not form.validate_on_submit():
+        flash(_("Choose a month from the list."), "error")
+        return redirect(url_for("backoffice.fees_home"))
+    first = datetime.strptime(form.month.data, "%Y-%m").date()
+    last = service.add_months(first, 1) - timedelta(days=1)
+    issued = invoices.generate_invoices(first, last, actor=_actor())
+    db.session.commit()
+    flash(_("%(count)d invoices issued.", count=len(issued)), "success")
+    return redirect(url_for("backoffice.fees_home"))
+
+
+@bp.route("/fees/overdue")
+@requires("fees")
+def fees_overdue():
+    """Open invoices past their due date, oldest first, with the buyer's name."""
+    rows, names, members = invoices.overdue_list(OVERDUE_PAGE)
+    db.session.commit()  # the audit event of the read
+    return render_template(
+        "backoffice/fees/overdue.html",
+        rows=rows,
+        names=names,
+        members=members,
+        today=today_local(),
+        limit=OVERDUE_PAGE,
+    )
+
+
+def _parse_day(text, default):
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date() if text else default
+    except ValueError:
+        return None
+
+
+@bp.route("/fees/export")
+@requires("fees")
+def fees_export():
+    """Download invoices or payments of a date range as CSV (default: last month's invoices)."""
+    today = today_local()
+    first_of_month = today.replace(day=1)
+    default_to = first_of_month - timedelta(days=1)
+    first = _parse_day(request.args.get("from"), default_to.replace(day=1))
+    last = _parse_day(request.args.get("to"), default_to)
+    if first is None or last is None or last < first or (last - first).days > 3700:
+        flash(_("Choose a valid date range."), "error")
+        return redirect(url_for("backoffice.fees_home"))
+    kind = "payments" if request.args.get("kind") == "payments" else "invoices"
+    make = export.payments_csv if kind == "payments" else export.invoices_csv
+    body = make(first, last)
+    db.session.commit()  # the audit event of the export
+    filename = f"{kind}-{first.isoformat()}-{last.isoformat()}.csv"
+    return download(body, filename)
+
+
+def _member_or_404(public_id=None, member_id=None):
+    """The member, if this staff member may see them; 404 otherwise (existence is not told)."""
+    if member_id is not None:
+        member = db.session.get(Member, member_id)
+    else:
+        member = member_by_public_id(public_id)
+    if member is None or not access.may(current_user, "view", member):
+        abort(404)
+    return member
+
+
+@bp.route("/fees/members/<public_id>", methods=["GET", "POST"])
+@requires("fees")
+def fees_member(public_id):
+    """A member's memberships and statement, whether the door lets them in, and selling a plan."""
+    member = _member_or_404(public_id)
+    form = SellForm()
+    form.plan.choices = [SelectChoice(p.public_id, p.name) for p in service.plans(active_only=True)]
+    if request.method == "GET":
+        form.starts_on.data = today_local()
+    if form.validate_on_submit():
+        plan = service.plan_by_public_id(form.plan.data)
+        done = _run(
+            form,
+            lambda: service.sell_membership(
+                member, plan, starts_on=form.starts_on.data, actor=_actor()
+            ),
+        )
+        if done:
+            flash(_("The membership is sold and its first invoice issued."), "success")
+            return redirect(url_for("backoffice.fees_member", public_id=public_id))
+    view = access.read_member(current_user, member, action="fees.member_read")
+    db.session.commit()
+    invoice_rows, invoiced, paid, balance = invoices.statement(member)
+    return render_template(
+        "backoffice/fees/member.html",
+        view=view,
+        member=member,
+        form=form,
+        memberships=service.memberships_of(member),
+        end_form=EndMembershipForm(),
+        invoices=invoice_rows,
+        totals={"invoiced": invoiced, "paid": paid, "balance": balance},
+        decision=decide(member, today_local()),
+        labels=LABELS,
+    )
+
+
+@bp.route("/fees/memberships/<public_id>/end", methods=["POST"])
+@requires("fees")
+def fees_membership_end(public_id):
+    """Stop renewing a membership (it stays valid through the chosen date)."""
+    membership = service.membership_by_public_id(public_id) or abort(404)
+    member = _member_or_404(member_id=membership.member_id)
+    form = EndMembershipForm()
+    if form.validate_on_submit():
+        done = _run(
+            form,
+            lambda: service.end_membership(
+                membership,
+                member,
+                ends_on=form.ends_on.data,
+                expected_version=form.version.data,
+                actor=_actor(),
+            ),
+        )
+        if done:
+            flash(_("The membership will not be renewed."), "success")
+    for errors in form.errors.values():
+        for message in errors:
+            flash(str(message), "error")
+    return redirect(url_for("backoffice.fees_member", public_id=member.public_id))
+
+
+@bp.route("/fees/invoices/<public_id>", methods=["GET", "POST"])
+@requires("fees")
+def fees_invoice(public_id):
+    """One invoice: the buyer as printed, its payments, and recording a payment."""
+    invoice = invoices.invoice_by_public_id(public_id) or abort(404)
+    form = PaymentForm()
+    if request.method == "GET":
+        form.paid_on.data = today_local()
+        form.amount.data = cents_to_text(invoice.remaining_cents) if invoice.remaining_cents else ""
+        form.version.data = invoice.version
+    if form.validate_on_submit():
+        done = _run(
+            form,
+            lambda: invoices.record_payment(
+                invoice,
+                form.amount.cents,
+                form.method.data,
+                paid_on=form.paid_on.data,
+                staff_public_id=current_user.public_id,
+                expected_version=form.version.data,
+            ),
+        )
+        if done:
+            flash(_("The payment is recorded."), "success")
+            return redirect(url_for("backoffice.fees_invoice", public_id=public_id))
+    return _render_invoice(invoice, form)
+
+
+def _render_invoice(invoice, form):
+    buyer, member_public_id = invoices.read_invoice(invoice)
+    db.session.commit()  # the audit event of the read
+    return render_template(
+        "backoffice/fees/invoice.html",
+        invoice=invoice,
+        buyer=buyer,
+        member_public_id=member_public_id,
+        form=form,
+        void_form=VersionForm(version=invoice.version),
+        labels=LABELS,
+    )
+
+
+@bp.route("/fees/invoices/<public_id>/void", methods=["POST"])
+@requires("fees")
+def fees_invoice_void(public_id):
+    """Void an open invoice without payments (its number stays used)."""
+    invoice = invoices.invoice_by_public_id(public_id) or abort(404)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if _run(form, lambda: invoices.void_invoice(invoice, expected_version=form.version.data)):
+        flash(_("The invoice is void."), "success")
+    for message in form.form_errors:
+        flash(str(message), "error")
+    return redirect(url_for("backoffice.fees_invoice", public_id=public_id))

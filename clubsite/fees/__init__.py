@@ -1,0 +1,1 @@
+"""Fee administration: plans, memberships (abonementi), invoices with gapless numbers, payments."""

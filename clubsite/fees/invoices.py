@@ -1,0 +1,291 @@
+"""Invoices with gapless sequential numbers, payments, the overdue list and a member's statement.
+
+Numbers are taken from a counter row locked for the rest of the transaction (SELECT ... FOR
+UPDATE on PostgreSQL; SQLite serialises writers at BEGIN IMMEDIATE), so concurrent issuers queue
+and a rolled-back transaction gives its number back: no gaps, no duplicates.
+"""
+
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from clubsite.extensions import db
+from clubsite.fees.models import PAYMENT_METHODS, Invoice, InvoiceCounter, Membership, Payment
+from clubsite.fees.service import FeesError, check_version, next_period
+from clubsite.i18n import today_local
+from clubsite.members import fields as store
+from clubsite.privacy import audit
+from clubsite.privacy.crypto import decrypt_field, encrypt_field
+
+DEFAULT_DUE_DAYS = 14
+LEGAL_YEARS = 5  # accounting law: 5 years after the end of the financial (calendar) year
+
+
+def lock_counter(year):
+    """Lock (creating it if needed) the year's counter row until the transaction ends."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(InvoiceCounter)
+        .values(year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    return db.session.execute(
+        select(InvoiceCounter)
+        .where(InvoiceCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def next_number(year):
+    """Take the next invoice number of the year, e.g. 2026-000123."""
+    counter = lock_counter(year)
+    counter.last_number += 1
+    db.session.flush()
+    return f"{year}-{counter.last_number:06d}"
+
+
+def legal_keep_until(*days):
+    """The last day an invoice must be kept: 5 years after the end of its latest financial year."""
+    return date(max(d.year for d in days) + LEGAL_YEARS, 12, 31)
+
+
+def _encrypt(invoice, column, text):
+    return encrypt_field(
+        current_app.config["KEY_RING"],
+        text,
+        table="invoice",
+        column=column,
+        row_id=invoice.public_id,
+    )
+
+
+def buyer_details(invoice):
+    """The invoice's own copy of the buyer's details (decrypted; the caller audits the read)."""
+    ring = current_app.config["KEY_RING"]
+    values = {}
+    for column in ("buyer_name", "buyer_personal_code", "buyer_address"):
+        blob = getattr(invoice, f"{column}_enc")
+        if blob is not None:
+            values[column] = decrypt_field(
+                ring, blob, table="invoice", column=column, row_id=invoice.public_id
+            )
+    return values
+
+
+def _copy_buyer(invoice, member):
+    """Copy the legally required buyer details: the name, and the personal code and address
+    only where the member gave them for fee administration."""
+    enrolment = member.purpose("fees")
+    given = set(enrolment.field_list) if enrolment else set()
+    wanted = ["first_name", "last_name"] + [
+        f for f in ("personal_code", "postal_address") if f in given
+    ]
+    values = store.read(member, wanted)
+    name = store.display_name(values)
+    copied = {
+        "buyer_name": name,
+        "buyer_personal_code": values.get("personal_code"),
+        "buyer_address": values.get("postal_address"),
+    }
+    for column, value in copied.items():
+        setattr(invoice, f"{column}_enc", _encrypt(invoice, column, value) if value else None)
+    return [f for f in wanted if f in values]
+
+
+def issue_invoice(member, *, membership, period, today=None, actor=None, amount_cents=None):
+    """Issue an invoice to a member for one period of a membership; returns the invoice."""
+    today = today or today_local()
+    start, end = period
+    due_days = int(current_app.config.get("INVOICE_DUE_DAYS", DEFAULT_DUE_DAYS))
+    invoice = Invoice(
+        number=next_number(today.year),
+        member_id=member.id,
+        membership_id=membership.id if membership else None,
+        description=membership.plan.name if membership else "",
+        issued_on=today,
+        period_start=start,
+        period_end=end,
+        due_on=max(today, start) + timedelta(days=due_days),
+        amount_cents=amount_cents or membership.plan.price_cents,
+        status="open",
+        keep_until=legal_keep_until(today),
+    )
+    from clubsite.database import new_public_id
+
+    invoice.public_id = new_public_id()
+    fields = _copy_buyer(invoice, member)
+    db.session.add(invoice)
+    db.session.flush()
+    audit.record(
+        "fees.invoice_issued",
+        subject=member.public_id,
+        fields=fields,
+        detail=invoice.number,
+        actor=_audit_actor(actor),
+    )
+    return invoice
+
+
+def _audit_actor(actor):
+    if actor and actor.startswith("staff:"):
+        return ("staff", actor.split(":", 1)[1])
+    return None
+
+
+def generate_invoices(period_first, period_last, *, today=None, actor=None):
+    """Invoice every active membership for each of its periods starting in the given days.
+
+    Idempotent: a period already invoiced extends the membership past it, so a second run (even
+    a concurrent one, which waits for the counter lock) finds nothing left to do.
+    """
+    from clubsite.fees.service import sync_purposes
+    from clubsite.members.models import Member
+
+    today = today or today_local()
+    # Take the counter lock first: concurrent runs queue here and then see each other's work.
+    lock_counter(today.year)
+    memberships = db.session.scalars(
+        select(Membership)
+        .where(Membership.status == "active", Membership.ends_on < period_last)
+        .order_by(Membership.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    issued = []
+    for membership in memberships:
+        member = db.session.get(Member, membership.member_id)
+        start, end = next_period(membership)
+        while period_first <= start <= period_last:
+            issued.append(
+                issue_invoice(
+                    member, membership=membership, period=(start, end), today=today, actor=actor
+                )
+            )
+            membership.ends_on = end
+            start, end = next_period(membership)
+        sync_purposes(member)
+    return issued
+
+
+def record_payment(
+    invoice, amount_cents, method, *, paid_on=None, staff_public_id, expected_version, today=None
+):
+    """Record a payment; the invoice is paid once its payments reach its amount."""
+    today = today or today_local()
+    paid_on = paid_on or today
+    check_version(invoice, expected_version)
+    if invoice.status == "void":
+        raise FeesError(_l("This invoice is void; it cannot be paid."))
+    if invoice.status == "paid":
+        raise FeesError(_l("This invoice is already paid."))
+    if method not in PAYMENT_METHODS:
+        raise FeesError(_l("Choose how it was paid."), "method")
+    if paid_on > today:
+        raise FeesError(_l("The payment date cannot be in the future."), "paid_on")
+    if amount_cents > invoice.remaining_cents:
+        raise FeesError(_l("This is more than is still due on this invoice."), "amount")
+    payment = Payment(
+        amount_cents=amount_cents, method=method, paid_on=paid_on, recorded_by=staff_public_id
+    )
+    invoice.payments.append(payment)
+    invoice.paid_cents += amount_cents
+    if invoice.paid_cents >= invoice.amount_cents:
+        invoice.status = "paid"
+    invoice.keep_until = legal_keep_until(invoice.issued_on, paid_on)
+    audit.record("fees.payment_recorded", subject=_member_public_id(invoice), detail=invoice.number)
+    return payment
+
+
+def void_invoice(invoice, *, expected_version):
+    """Cancel an unpaid invoice; its number stays used (no gaps in the sequence)."""
+    check_version(invoice, expected_version)
+    if invoice.status != "open" or invoice.paid_cents:
+        raise FeesError(_l("Only an open invoice without payments can be voided."))
+    invoice.status = "void"
+    audit.record("fees.invoice_voided", subject=_member_public_id(invoice), detail=invoice.number)
+    return invoice
+
+
+def _member_public_id(invoice):
+    from clubsite.members.models import Member
+
+    if invoice.member_id is None:
+        return None
+    return db.session.scalar(select(Member.public_id).where(Member.id == invoice.member_id))
+
+
+def member_public_ids(rows):
+    """{invoice id: member public id} for invoices still linked to a member."""
+    from clubsite.members.models import Member
+
+    ids = {i.member_id for i in rows if i.member_id is not None}
+    if not ids:
+        return {}
+    public = dict(
+        db.session.execute(select(Member.id, Member.public_id).where(Member.id.in_(ids))).all()
+    )
+    return {i.id: public[i.member_id] for i in rows if i.member_id in public}
+
+
+def read_invoice(invoice):
+    """The buyer's details and the member's public id (if not erased), audited as a read."""
+    buyer = buyer_details(invoice)
+    member_public_id = member_public_ids([invoice]).get(invoice.id)
+    audit.record("fees.invoice_read", subject=member_public_id, fields=sorted(buyer))
+    return buyer, member_public_id
+
+
+def overdue_list(limit):
+    """(invoices, {id: buyer name}, {id: member public id}) of the oldest overdue, audited."""
+    rows = db.session.scalars(overdue_query().limit(limit)).all()
+    names = {i.id: buyer_details(i).get("buyer_name", "") for i in rows}
+    if rows:
+        audit.record("fees.overdue_list", fields=["buyer_name"], detail=f"rows={len(rows)}")
+    return rows, names, member_public_ids(rows)
+
+
+def invoice_by_public_id(public_id):
+    """The invoice with this public id, or None."""
+    return db.session.scalar(select(Invoice).where(Invoice.public_id == (public_id or "")[:36]))
+
+
+def overdue_query(today=None, *, grace_days=0):
+    """Open invoices whose due date passed more than grace_days ago, oldest first."""
+    today = today or today_local()
+    return (
+        select(Invoice)
+        .where(Invoice.status == "open", Invoice.due_on < today - timedelta(days=grace_days))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+
+
+def overdue_summary(today=None):
+    """(count, sum of what is still due) of overdue invoices."""
+    today = today or today_local()
+    count, remaining = db.session.execute(
+        select(
+            func.count(Invoice.id),
+            func.coalesce(func.sum(Invoice.amount_cents - Invoice.paid_cents), 0),
+        ).where(Invoice.status == "open", Invoice.due_on < today)
+    ).one()
+    return count, int(remaining)
+
+
+def invoices_of(member):
+    """The member's invoices, newest first (payments load with them)."""
+    return db.session.scalars(
+        select(Invoice).where(Invoice.member_id == member.id).order_by(Invoice.id.desc())
+    ).all()
+
+
+def statement(member):
+    """The member's invoices and payments with totals: (invoices, invoiced, paid, balance)."""
+    invoices = invoices_of(member)
+    counted = [i for i in invoices if i.status != "void"]
+    invoiced = sum(i.amount_cents for i in counted)
+    paid = sum(i.paid_cents for i in counted)
+    return invoices, invoiced, paid, invoiced - paid

@@ -1,0 +1,141 @@
+"""Plans, memberships, invoices, payments and the invoice number counter.
+
+Money is integer cents. An invoice keeps its own encrypted copy of the buyer's legally required
+details, so it survives the member's erasure for its legal period (accounting law: 5 years after
+the end of its financial year).
+"""
+
+from clubsite.database import new_public_id, utcnow
+from clubsite.extensions import db
+
+PERIODS = ("month", "quarter", "year")
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+MEMBERSHIP_STATUSES = ("active", "ended")
+INVOICE_STATUSES = ("open", "paid", "void")
+PAYMENT_METHODS = ("cash", "card", "transfer")
+# Buyer details copied onto an invoice (encrypted columns <name>_enc).
+BUYER_COLUMNS = ("buyer_name", "buyer_personal_code", "buyer_address")
+
+
+class Plan(db.Model):
+    """A membership plan (abonementa veids): a price per period."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    name = db.Column(db.String(80), nullable=False, unique=True)
+    price_cents = db.Column(db.Integer, nullable=False)
+    period = db.Column(db.String(8), nullable=False, default="month")
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (db.CheckConstraint("price_cents > 0", name="price_positive"),)
+
+
+class Membership(db.Model):
+    """A member's membership (abonements) on a plan, valid from starts_on through ends_on.
+
+    An active membership renews: each generated invoice extends ends_on by one period. An ended
+    one stays valid through ends_on and is not invoiced again.
+    """
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    # Goes with the member: only invoices outlive an erasure.
+    member_id = db.Column(
+        db.Integer, db.ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    plan_id = db.Column(db.Integer, db.ForeignKey("plan.id"), nullable=False, index=True)
+    starts_on = db.Column(db.Date, nullable=False)
+    ends_on = db.Column(db.Date, nullable=False)  # valid until (inclusive): paid-through date
+    status = db.Column(db.String(8), nullable=False, default="active", index=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    ended_at = db.Column(db.DateTime(timezone=True))
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    plan = db.relationship("Plan", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class InvoiceCounter(db.Model):
+    """The last invoice number issued per year; its row is locked while a number is taken."""
+
+    year = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    last_number = db.Column(db.Integer, nullable=False, default=0)
+
+
+class Invoice(db.Model):
+    """An invoice (rēķins). Detached, not deleted, when its member is erased."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    number = db.Column(db.String(16), nullable=False, unique=True)
+    member_id = db.Column(db.Integer, db.ForeignKey("member.id", ondelete="SET NULL"), index=True)
+    membership_id = db.Column(
+        db.Integer, db.ForeignKey("membership.id", ondelete="SET NULL"), index=True
+    )
+    description = db.Column(db.String(120), nullable=False)  # the plan's name at issue time
+    issued_on = db.Column(db.Date, nullable=False)
+    period_start = db.Column(db.Date, nullable=False)
+    period_end = db.Column(db.Date, nullable=False)
+    due_on = db.Column(db.Date, nullable=False, index=True)
+    amount_cents = db.Column(db.Integer, nullable=False)
+    paid_cents = db.Column(db.Integer, nullable=False, default=0)
+    status = db.Column(db.String(8), nullable=False, default="open", index=True)
+    keep_until = db.Column(db.Date, nullable=False, index=True)  # legal retention
+    buyer_name_enc = db.Column(db.LargeBinary)
+    buyer_personal_code_enc = db.Column(db.LargeBinary)
+    buyer_address_enc = db.Column(db.LargeBinary)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    payments = db.relationship(
+        "Payment",
+        back_populates="invoice",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+        order_by="Payment.id",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # Idempotent generation: one invoice per membership and period.
+        db.UniqueConstraint("membership_id", "period_start"),
+        db.CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    @property
+    def remaining_cents(self):
+        """What is still to be paid."""
+        return max(self.amount_cents - self.paid_cents, 0)
+
+
+class Payment(db.Model):
+    """A payment (maksājums) towards one invoice; partial payments add up."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    invoice_id = db.Column(
+        db.Integer, db.ForeignKey("invoice.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    amount_cents = db.Column(db.Integer, nullable=False)
+    method = db.Column(db.String(10), nullable=False)
+    paid_on = db.Column(db.Date, nullable=False)
+    recorded_by = db.Column(db.String(36), nullable=False)  # staff public id
+    recorded_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    invoice = db.relationship("Invoice", back_populates="payments")
+
+    __table_args__ = (db.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
+def _register_encryption():
+    from clubsite.privacy.keys import register_encrypted
+
+    register_encrypted(Invoice, "invoice", {f"{column}_enc": column for column in BUYER_COLUMNS})
+
+
+_register_encryption()

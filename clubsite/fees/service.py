@@ -1,0 +1,235 @@
+"""Plans and memberships: sell a plan to a member, end a membership, keep purposes in step.
+
+Every function changes the session only; the route commits once. Refusals raise FeesError,
+which views show on the form.
+"""
+
+import calendar
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from clubsite.database import utcnow
+from clubsite.extensions import db
+from clubsite.fees.models import PERIOD_MONTHS, PERIODS, Membership, Plan
+from clubsite.i18n import CLUB_TZ, today_local
+from clubsite.privacy import audit
+from clubsite.privacy.purposes import PURPOSES
+from clubsite.privacy.validation import ValidationError, clean_text
+
+STALE = _l(
+    "Someone else changed this record while you were looking at it. Nothing was saved: "
+    "check the current values below and try again."
+)
+
+
+class FeesError(ValueError):
+    """A refused fees action; .message for people, .field names the form field (or None)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def check_version(row, expected_version):
+    """Refuse a change made from a form that showed an older version of the row."""
+    if expected_version is None or str(expected_version) != str(row.version):
+        raise FeesError(STALE)
+
+
+def add_months(day, months):
+    """The same day `months` later, clamped to the end of a shorter month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_containing(starts_on, period, day):
+    """(start, end) of the membership's billing period that contains `day` (day >= starts_on)."""
+    months = PERIOD_MONTHS[period]
+    index = 0
+    while add_months(starts_on, (index + 1) * months) <= day:
+        index += 1
+    return add_months(starts_on, index * months), add_months(starts_on, (index + 1) * months) - (
+        timedelta(days=1)
+    )
+
+
+def next_period(membership):
+    """(start, end) of the period after the membership's current valid-until date."""
+    return period_containing(
+        membership.starts_on, membership.plan.period, membership.ends_on + timedelta(days=1)
+    )
+
+
+# -- plans ---------------------------------------------------------------------------------------
+
+
+def _clean_plan(name, price_cents, period):
+    try:
+        name = clean_text(name, max_len=80)
+    except ValidationError as exc:
+        raise FeesError(exc.message, "name") from None
+    if not name:
+        raise FeesError(_l("Please fill this in."), "name")
+    if period not in PERIODS:
+        raise FeesError(_l("Choose a period."), "period")
+    if not isinstance(price_cents, int) or price_cents <= 0:
+        raise FeesError(_l("The amount must be more than zero."), "price")
+    return name
+
+
+def _name_taken(name, plan_id=None):
+    existing = db.session.scalar(select(Plan).where(Plan.name == name))
+    return existing is not None and existing.id != plan_id
+
+
+def create_plan(name, price_cents, period):
+    """A new plan (abonementa veids)."""
+    name = _clean_plan(name, price_cents, period)
+    if _name_taken(name):
+        raise FeesError(_l("A plan with this name already exists."), "name")
+    plan = Plan(name=name, price_cents=price_cents, period=period, active=True)
+    db.session.add(plan)
+    db.session.flush()
+    audit.record("fees.plan_created", detail=plan.public_id)
+    return plan
+
+
+def update_plan(plan, *, name, price_cents, period, active, expected_version):
+    """Change a plan; the new price applies to invoices issued from now on."""
+    check_version(plan, expected_version)
+    name = _clean_plan(name, price_cents, period)
+    if _name_taken(name, plan.id):
+        raise FeesError(_l("A plan with this name already exists."), "name")
+    if period != plan.period and _plan_in_use(plan):
+        raise FeesError(
+            _l("Members hold this plan, so its period cannot change. Create a new plan instead."),
+            "period",
+        )
+    plan.name, plan.price_cents, plan.period, plan.active = name, price_cents, period, active
+    audit.record("fees.plan_changed", detail=plan.public_id)
+    return plan
+
+
+def _plan_in_use(plan):
+    return db.session.scalar(select(Membership.id).where(Membership.plan_id == plan.id).limit(1))
+
+
+def plans(*, active_only=False):
+    """All plans by name (only those on sale if active_only)."""
+    query = select(Plan).order_by(Plan.name)
+    if active_only:
+        query = query.where(Plan.active.is_(True))
+    return db.session.scalars(query).all()
+
+
+def plan_by_public_id(public_id):
+    """The plan with this public id, or None."""
+    return db.session.scalar(select(Plan).where(Plan.public_id == (public_id or "")[:36]))
+
+
+# -- memberships ---------------------------------------------------------------------------------
+
+
+def memberships_of(member):
+    """The member's memberships, newest first."""
+    return db.session.scalars(
+        select(Membership)
+        .where(Membership.member_id == member.id)
+        .order_by(Membership.starts_on.desc(), Membership.id.desc())
+    ).all()
+
+
+def membership_by_public_id(public_id):
+    """The membership with this public id, or None."""
+    return db.session.scalar(
+        select(Membership).where(Membership.public_id == (public_id or "")[:36])
+    )
+
+
+def sell_membership(member, plan, *, starts_on=None, actor, today=None):
+    """Give a member a membership on a plan and issue its first invoice.
+
+    The member must be enrolled for fee administration (the invoice needs their details); club
+    access is added if missing (it issues the card), on the same contract.
+    """
+    from clubsite.fees.invoices import issue_invoice, lock_counter
+    from clubsite.members.service import add_purpose
+
+    today = today or today_local()
+    starts_on = starts_on or today
+    # Serialise with other invoicing, so two desks cannot sell two memberships at once.
+    lock_counter(today.year)
+    if member.purpose("fees") is None:
+        raise FeesError(
+            _l("This member is not enrolled for fee administration. Add that purpose first.")
+        )
+    if plan is None or not plan.active:
+        raise FeesError(_l("Choose a plan that is on sale."), "plan")
+    if starts_on < today - timedelta(days=31):
+        raise FeesError(_l("The start date may be at most a month in the past."), "starts_on")
+    if any(m.status == "active" for m in memberships_of(member)):
+        raise FeesError(
+            _l("This member already has an active membership. End it before selling another.")
+        )
+    if member.purpose("access") is None:
+        names = {f: None for f in ("first_name", "last_name") if member.has_field(f)}
+        add_purpose(member, "access", names, basis="contract", source="staff", actor=actor)
+    start, end = period_containing(starts_on, plan.period, starts_on)
+    membership = Membership(
+        member_id=member.id, plan=plan, starts_on=start, ends_on=end, status="active"
+    )
+    db.session.add(membership)
+    db.session.flush()
+    issue_invoice(member, membership=membership, period=(start, end), today=today, actor=actor)
+    sync_purposes(member)
+    audit.record("fees.membership_sold", subject=member.public_id, detail=plan.public_id)
+    return membership
+
+
+def end_membership(membership, member, *, ends_on=None, expected_version, actor):
+    """Stop renewing a membership; it stays valid through ends_on (by default, paid-through)."""
+    check_version(membership, expected_version)
+    if membership.status != "active":
+        raise FeesError(_l("This membership has already ended."))
+    ends_on = ends_on or membership.ends_on
+    if ends_on > membership.ends_on:
+        raise FeesError(_l("The end date cannot be after the valid-until date."), "ends_on")
+    if ends_on < membership.starts_on - timedelta(days=1):
+        raise FeesError(_l("The end date cannot be before the start date."), "ends_on")
+    membership.status = "ended"
+    membership.ends_on = ends_on
+    membership.ended_at = utcnow()
+    sync_purposes(member)
+    audit.record("fees.membership_ended", subject=member.public_id, detail=membership.public_id)
+    return membership
+
+
+def _start_of_day(day):
+    """Midnight at the start of a day in Riga, in UTC (SQLite keeps no time zone)."""
+    return datetime.combine(day, time(), CLUB_TZ).astimezone(UTC)
+
+
+def sync_purposes(member):
+    """Set how long the access and fees purposes last from the member's memberships.
+
+    While a membership renews, both purposes are ongoing. Once all have ended: access lasts
+    until the last valid day plus the registry's days (30), fees until the last valid day (its
+    retention blocker keeps it while invoices are open).
+    """
+    all_memberships = memberships_of(member)
+    if not all_memberships:
+        return
+    ongoing = any(m.status == "active" for m in all_memberships)
+    last_day = max(m.ends_on for m in all_memberships)
+    ends_at = None if ongoing else _start_of_day(last_day + timedelta(days=1))
+    for purpose_id in ("access", "fees"):
+        enrolment = member.purpose(purpose_id)
+        if enrolment is None:
+            continue
+        enrolment.ends_at = ends_at
+        extra = timedelta(days=PURPOSES[purpose_id].retention_days_after_end)
+        enrolment.keep_until = None if ends_at is None else ends_at + extra
