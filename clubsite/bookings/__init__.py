@@ -1,0 +1,1 @@
+"""Hall bookings (purpose `bookings`): halls, bookings for members and visitors, occupancy."""

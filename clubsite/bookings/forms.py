@@ -1,0 +1,89 @@
+"""Back-office forms for bookings and halls. Times are typed text, parsed by clubsite.bookings.times
+so that a malformed value gets the club's own clear message."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+
+DAY = {"type": "date"}
+CLOCK = {"type": "time", "step": "300"}
+
+
+class BookingTimesForm(FlaskForm):
+    """Hall, day and times: shared by the new-booking and change-booking forms."""
+
+    hall = SelectField(_l("Hall"), choices=[], validate_choice=False)
+    day = StringField(_l("Date"), render_kw=DAY)
+    start = StringField(_l("From"), render_kw=CLOCK)
+    end = StringField(
+        _l("Until"),
+        description=_l("An end before the start means the next day, for example 23:30–00:30."),
+        render_kw=CLOCK,
+    )
+    contact = StringField(
+        _l("Phone or email"),
+        description=_l("Needed for a visitor, optional for a member. Used only for this booking."),
+        render_kw={"autocomplete": "off", "maxlength": 254},
+    )
+
+    def values(self):
+        """The typed values as the bookings service takes them."""
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class BookingForm(BookingTimesForm):
+    """Book a hall for a member (found by card number or name) or for a visitor."""
+
+    who = RadioField(
+        _l("Booked for"),
+        choices=[SelectChoice("member", _l("A member")), SelectChoice("visitor", _l("A visitor"))],
+        default="member",
+        validate_choice=False,
+    )
+    query = StringField(
+        _l("Find a member"),
+        description=_l("Card number, or the first letters of the first or last name."),
+        render_kw={"autocomplete": "off", "maxlength": 100},
+    )
+    member = RadioField(_l("Member"), choices=[], validate_choice=False)
+    visitor_name = StringField(
+        _l("Visitor's name"), render_kw={"autocomplete": "off", "maxlength": 80}
+    )
+    search = SubmitField(_l("Search"))
+    submit = SubmitField(_l("Book the hall"))
+
+
+class ChangeBookingForm(BookingTimesForm):
+    """Move a booking or correct its contact; the version catches another staff member's change."""
+
+    visitor_name = StringField(
+        _l("Visitor's name"), render_kw={"autocomplete": "off", "maxlength": 80}
+    )
+    version = HiddenField()
+
+
+class CancelBookingForm(FlaskForm):
+    """The cancel button, with the version of the booking the staff member saw."""
+
+    version = HiddenField()
+
+
+class HallForm(FlaskForm):
+    """Add or edit a hall."""
+
+    name = StringField(_l("Name"), render_kw={"maxlength": 80})
+    capacity = StringField(
+        _l("Capacity (people)"),
+        description=_l("Optional."),
+        render_kw={"inputmode": "numeric", "maxlength": 5},
+    )
+    location = SelectField(_l("Location"), choices=[], validate_choice=False)
+
+    def values(self):
+        """The typed values as the halls service takes them."""
+        return {
+            "name": self.name.data,
+            "capacity": self.capacity.data,
+            "location": self.location.data,
+        }

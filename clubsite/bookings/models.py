@@ -1,0 +1,72 @@
+"""Halls and their bookings. Times are stored in UTC; a visitor's contact is ciphertext."""
+
+from clubsite.database import new_public_id, utcnow
+from clubsite.extensions import db
+
+# Booking columns holding personal data, by the name bound into their ciphertext.
+CONTACT_COLUMNS = {
+    "visitor_name_enc": "visitor_name",
+    "phone_enc": "phone",
+    "email_enc": "email",
+}
+
+
+class Hall(db.Model):
+    """A hall (zāle) that can be booked. Deactivated halls keep their past bookings."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    name = db.Column(db.String(80), nullable=False)
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), index=True)
+    capacity = db.Column(db.Integer)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+
+
+class Booking(db.Model):
+    """A hall booked from starts_at to ends_at, for a member or for a visitor.
+
+    A visitor's name and one contact (phone or email) live on the booking only, encrypted, and
+    are blanked 30 days after the booking's date; the times stay as anonymous occupancy. A
+    member's booking links to the member; the link goes when the member is erased or the
+    booking's retention ends.
+    """
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    hall_id = db.Column(
+        db.Integer, db.ForeignKey("hall.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    starts_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)
+    ends_at = db.Column(db.DateTime(timezone=True), nullable=False)
+    member_id = db.Column(db.Integer, db.ForeignKey("member.id", ondelete="SET NULL"), index=True)
+    created_by = db.Column(db.String(36), nullable=False)  # staff public id
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    # Set when retention blanked the personal data; the times remain as occupancy.
+    anonymised_at = db.Column(db.DateTime(timezone=True))
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    visitor_name_enc = db.Column(db.LargeBinary)
+    phone_enc = db.Column(db.LargeBinary)
+    email_enc = db.Column(db.LargeBinary)
+
+    hall = db.relationship("Hall", lazy="joined")
+    member = db.relationship("Member", lazy="select")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (db.Index("ix_booking_hall_times", "hall_id", "starts_at", "ends_at"),)
+
+    @property
+    def has_contact(self):
+        """True if any personal contact datum is stored on the booking (without decrypting)."""
+        return any(getattr(self, attr) is not None for attr in CONTACT_COLUMNS)
+
+
+def _register():
+    from clubsite.privacy.keys import register_encrypted
+
+    register_encrypted(Booking, "booking", dict(CONTACT_COLUMNS))
+    # Retention, erasure and subject-access hooks must exist whenever the models do.
+    from clubsite.bookings import privacy_hooks  # noqa: F401
+
+
+_register()
