@@ -34,7 +34,9 @@ def login():
             db.session.commit()  # keep the failure count and the audit entry
             form.password.errors.append(exc.message)
         else:
-            auth.log_in(user)
+            if not auth.log_in(user):
+                # Two-factor sign-in: the code is the second step (twofactor_routes).
+                return redirect(url_for("backoffice.login_code", next=form.next.data or None))
             return redirect(safe_next(form.next.data, url_for("backoffice.home")))
     return render_template("backoffice/login.html", form=form)
 
@@ -110,7 +112,8 @@ def change_password():
             apply_service_error(form, exc)
         else:
             db.session.commit()
-            auth.log_in(current_user._get_current_object())
+            # This browser has already given the second factor, if any.
+            auth.log_in(current_user._get_current_object(), second_factor_done=True)
             flash(
                 _("Your password has been changed. Other sessions have been logged out."), "success"
             )

@@ -95,3 +95,23 @@ class AcknowledgeForm(FlaskForm):
     understood = BooleanField(
         _l("I have read and understood the data-protection policy."), validators=[REQUIRED]
     )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """A six-digit code from the authenticator app."""
+
+    code = StringField(
+        _l("Code from the app"),
+        description=_l("Six digits, for example 123 456."),
+        validators=[REQUIRED, max_length(12)],
+    )
+    next = HiddenField()
+
+
+class TwoFactorRolesForm(FlaskForm):
+    """Which roles must use two-factor sign-in."""
+
+    roles = MultiCheckboxField(
+        _l("Roles that must use two-factor sign-in"),
+        choices=[(key, label) for key, label in ROLES.items()],
+    )

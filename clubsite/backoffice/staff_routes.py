@@ -2,14 +2,17 @@
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.backoffice import bp
 from clubsite.backoffice.forms import EmptyForm, StaffForm, StaffRolesForm
 from clubsite.backoffice.guard import requires
+from clubsite.backoffice.home_panels import home_panel
 from clubsite.extensions import db
 from clubsite.formtools import apply_service_error
-from clubsite.staff import service
+from clubsite.privacy import policy
+from clubsite.staff import service, twofactor
 from clubsite.staff.models import StaffUser
 
 
@@ -41,8 +44,16 @@ def staff_list():
             return redirect(url_for("backoffice.staff_list"))
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.name)).all()
     locks = {user.id: service.lock_status(user) for user in staff}
+    due = policy.due_for_training(staff)
     return render_template(
-        "backoffice/staff_list.html", form=form, staff=staff, locks=locks, action_form=EmptyForm()
+        "backoffice/staff_list.html",
+        form=form,
+        staff=staff,
+        locks=locks,
+        action_form=EmptyForm(),
+        due=due,
+        due_ids={user.id for user in due},
+        two_factor_roles=twofactor.required_roles(),
     )
 
 
@@ -68,6 +79,8 @@ def staff_detail(public_id):
         form=form,
         lock=service.lock_status(user),
         action_form=EmptyForm(),
+        two_factor=twofactor.is_enabled(user),
+        training_due=bool(policy.due_for_training([user])),
     )
 
 
@@ -79,7 +92,12 @@ def staff_action(public_id, action):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if action == "deactivate":
-        service.set_active(user, False)
+        try:
+            service.set_active(user, False)
+        except service.StaffError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("backoffice.staff_detail", public_id=public_id))
         message = _("The account is deactivated and its sessions have ended.")
     elif action == "activate":
         service.set_active(user, True)
@@ -92,3 +110,12 @@ def staff_action(public_id, action):
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("backoffice.staff_detail", public_id=public_id))
+
+
+@home_panel("staff.manage", _l("Staff training due"), "backoffice/panels/training_due.html", 30)
+def training_due_panel(user):
+    """Active staff who must (re)take the data-protection training before seeing personal data."""
+    staff = db.session.scalars(
+        select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
+    ).all()
+    return {"due": policy.due_for_training(staff)}

@@ -5,6 +5,24 @@ from clubsite.extensions import db
 
 REQUEST_KINDS = ("access", "rectification", "erasure", "restriction", "objection", "portability")
 REQUEST_STATUSES = ("open", "in_progress", "done", "refused")
+REQUEST_SOURCES = ("self-service", "desk", "email", "letter", "phone")
+BREACH_RISKS = ("low", "medium", "high")
+BREACH_STATUSES = ("open", "contained", "closed")
+# What kinds of data a breach touched (ids; the labels are in the back office).
+BREACH_CATEGORIES = (
+    "names",
+    "contact",
+    "personal_code",
+    "bank",
+    "card_number",
+    "invoices",
+    "checkins",
+    "bookings",
+    "consents",
+    "staff_accounts",
+)
+COMPLAINT_CHANNELS = ("desk", "email", "letter", "phone", "authority")
+COMPLAINT_STATUSES = ("open", "in_progress", "resolved", "rejected")
 
 
 class SubjectRequest(db.Model):
@@ -26,12 +44,60 @@ class SubjectRequest(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
+class Breach(db.Model):
+    """A personal data breach; the authority must be told within 72 hours of its detection."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    detected_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)
+    recorded_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    description_enc = db.Column(db.LargeBinary)  # what happened, encrypted
+    categories = db.Column(db.String(200), nullable=False, default="")  # comma-separated ids
+    people_count = db.Column(db.Integer)  # approximate number of people concerned
+    risk = db.Column(db.String(8), nullable=False, default="medium")
+    authority_notified_at = db.Column(db.DateTime(timezone=True))
+    people_informed = db.Column(db.Boolean, nullable=False, default=False)
+    people_informed_at = db.Column(db.DateTime(timezone=True))
+    measures_enc = db.Column(db.LargeBinary)  # measures taken, encrypted
+    status = db.Column(db.String(12), nullable=False, default="open")
+    closed_at = db.Column(db.DateTime(timezone=True))
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def category_list(self):
+        """The data categories concerned, as ids."""
+        return [c for c in self.categories.split(",") if c]
+
+
+class Complaint(db.Model):
+    """A complaint about how the club handles personal data."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    received_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)
+    channel = db.Column(db.String(12), nullable=False)
+    member_public_id = db.Column(db.String(36), index=True)  # optional; no personal data
+    summary_enc = db.Column(db.LargeBinary)  # what the complaint says, encrypted
+    status = db.Column(db.String(12), nullable=False, default="open")
+    outcome_enc = db.Column(db.LargeBinary)  # what the club answered or did, encrypted
+    closed_at = db.Column(db.DateTime(timezone=True))
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 def _register_encryption():
     from clubsite.privacy.keys import register_encrypted
 
     register_encrypted(
         SubjectRequest, "subject_request", {"details_enc": "details", "outcome_enc": "outcome"}
     )
+    register_encrypted(
+        Breach, "breach", {"description_enc": "description", "measures_enc": "measures"}
+    )
+    register_encrypted(Complaint, "complaint", {"summary_enc": "summary", "outcome_enc": "outcome"})
 
 
 _register_encryption()

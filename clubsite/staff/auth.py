@@ -26,13 +26,32 @@ def _reset_session():
     session.update(kept)
 
 
-def log_in(user):
-    """Rotate the session and bind it to a new server-side session record."""
+def log_in(user, *, second_factor_done=None):
+    """Rotate the session and bind it to a new server-side session record.
+
+    With two-factor sign-in set up, the new session waits for the code (the login's second
+    step) and logs nobody in yet. Returns True if the staff member is now fully logged in.
+    """
+    if second_factor_done is None:
+        second_factor_done = user.totp_secret is None
     _reset_session()
-    token = service.start_session(user)
+    token = service.start_session(user, second_factor_done=second_factor_done)
     db.session.commit()
     session["sid"] = token
-    login_user(user)
+    if second_factor_done:
+        login_user(user)
+    return second_factor_done
+
+
+def pending_user():
+    """The staff member whose login waits for the two-factor code in this browser, or None."""
+    return service.load_session(session.get("sid"), pending=True)
+
+
+def finish_second_factor(user):
+    """The code was right: end the waiting session and start a full one (a new token)."""
+    service.end_session(session.get("sid"))
+    log_in(user, second_factor_done=True)
 
 
 def log_out():

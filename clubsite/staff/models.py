@@ -80,3 +80,19 @@ class SetupToken(db.Model):
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     expires_at = db.Column(db.DateTime(timezone=True), nullable=False)
     used_at = db.Column(db.DateTime(timezone=True))
+
+
+class RoleSetting(db.Model):
+    """Per-role security settings chosen by an admin (a missing row means the defaults)."""
+
+    role = db.Column(db.String(16), primary_key=True)
+    two_factor_required = db.Column(db.Boolean, nullable=False, default=False)
+
+
+def _register_encryption():
+    from clubsite.privacy.keys import register_encrypted
+
+    register_encrypted(StaffUser, "staff_user", {"totp_secret": "totp_secret"})
+
+
+_register_encryption()

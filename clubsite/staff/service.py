@@ -25,6 +25,7 @@ from clubsite.staff.passwords import (
 
 SETUP_LINK_HOURS = 1
 INVITE_LINK_HOURS = 72
+PENDING_CODE_MINUTES = 5  # time to type the two-factor code after the password
 
 
 class StaffError(ValueError):
@@ -48,10 +49,15 @@ def _token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _throttle_key(email):
-    """Keyed hash of the login name, so the throttle table holds no addresses."""
+def _throttle_key(email, kind="login"):
+    """Keyed hash of the login name, so the throttle table holds no addresses.
+
+    kind "login" counts wrong passwords, "code" wrong two-factor codes: a correct password must
+    not reset the count of wrong codes.
+    """
     key = current_app.config["KEY_RING"].index_key
-    return hmac.new(key, b"login\x00" + email.strip().lower().encode(), hashlib.sha256).hexdigest()
+    message = kind.encode() + b"\x00" + email.strip().lower().encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def staff_count():
@@ -110,68 +116,103 @@ def authenticate(email, password, *, now=None):
     message, so the form does not reveal which addresses have accounts.
     """
     now = now or utcnow()
-    cfg = current_app.config
-    throttle = db.session.get(LoginThrottle, _throttle_key(email))
-    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > now:
+    if locked_until(email, now=now):
         verify_password(None, password)
         raise LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
     user = find_by_email(email) if len(email) <= 254 else None
     ok = verify_password(user.password_hash if user else None, password)
     if ok and user.active:
-        if throttle:
-            db.session.delete(throttle)
+        clear_failures(email)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return user
-    if throttle is None:
-        throttle = LoginThrottle(key_hash=_throttle_key(email), failures=0)
-        db.session.add(throttle)
-    throttle.failures += 1
-    throttle.last_failure_at = now
-    subject = user.public_id if user else None
-    audit.record("login.failed", subject=subject, actor=("system", None))
-    if throttle.failures >= cfg["LOGIN_MAX_FAILURES"]:
-        throttle.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-        throttle.failures = 0
-        audit.record("login.locked", subject=subject, actor=("system", None))
+    record_failure(email, user, now=now)
     raise LoginFailed(_l("The email or password is not correct."))
 
 
-def lock_status(user, *, now=None):
-    """When the account's login lock ends, or None if it is not locked."""
-    throttle = db.session.get(LoginThrottle, _throttle_key(user.email))
+def locked_until(email, *, kind="login", now=None):
+    """When the lock on this login name ends, or None if it is not locked."""
+    throttle = db.session.get(LoginThrottle, _throttle_key(email, kind))
     if throttle and throttle.locked_until and as_utc(throttle.locked_until) > (now or utcnow()):
         return as_utc(throttle.locked_until)
     return None
 
 
+def record_failure(email, user, *, kind="login", now=None):
+    """Count one failed attempt (password or code); lock the name after too many. True if locked."""
+    now = now or utcnow()
+    cfg = current_app.config
+    key = _throttle_key(email, kind)
+    throttle = db.session.get(LoginThrottle, key)
+    if throttle is None:
+        throttle = LoginThrottle(key_hash=key, failures=0)
+        db.session.add(throttle)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    subject = user.public_id if user else None
+    prefix = "login" if kind == "login" else f"login.{kind}"
+    audit.record(f"{prefix}.failed", subject=subject, actor=("system", None))
+    if throttle.failures < cfg["LOGIN_MAX_FAILURES"]:
+        return False
+    throttle.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+    throttle.failures = 0
+    audit.record(f"{prefix}.locked", subject=subject, actor=("system", None))
+    return True
+
+
+def clear_failures(email, *, kind="login"):
+    """Forget the failed attempts of a login name (after a success)."""
+    db.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.key_hash == _throttle_key(email, kind))
+    )
+
+
+def lock_status(user, *, now=None):
+    """When the account's login lock (password or code) ends, or None if it is not locked."""
+    ends = [locked_until(user.email, kind=kind, now=now) for kind in ("login", "code")]
+    return max((end for end in ends if end), default=None)
+
+
 def unlock(user):
     """Lift a login lock (admin action)."""
-    db.session.execute(
-        delete(LoginThrottle).where(LoginThrottle.key_hash == _throttle_key(user.email))
-    )
+    for kind in ("login", "code"):
+        clear_failures(user.email, kind=kind)
     audit.record("staff.unlocked", subject=user.public_id)
 
 
-def start_session(user):
-    """Create a fresh server-side session and return its secret token for the cookie."""
+def start_session(user, *, second_factor_done=True):
+    """Create a fresh server-side session and return its secret token for the cookie.
+
+    A session still waiting for the two-factor code logs nobody in (see load_session).
+    """
     token = secrets.token_urlsafe(32)
-    db.session.add(StaffSession(token_hash=_token_hash(token), staff_id=user.id))
-    audit.record("login", subject=user.public_id, actor=("staff", user.public_id))
+    db.session.add(
+        StaffSession(
+            token_hash=_token_hash(token), staff_id=user.id, second_factor_done=second_factor_done
+        )
+    )
+    action = "login" if second_factor_done else "login.password_ok"
+    audit.record(action, subject=user.public_id, actor=("staff", user.public_id))
     return token
 
 
-def load_session(token, *, now=None):
-    """The staff member behind a session token, or None if it ended, idled or aged out."""
+def load_session(token, *, now=None, pending=False):
+    """The staff member behind a session token, or None if it ended, idled or aged out.
+
+    pending=False wants a fully logged-in session; pending=True one that still waits for the
+    two-factor code, which lives only a few minutes.
+    """
     if not token:
         return None
     now = now or utcnow()
     record = db.session.get(StaffSession, _token_hash(token))
-    if record is None:
+    if record is None or record.second_factor_done == pending:
         return None
     cfg = current_app.config
     idle = now - as_utc(record.last_seen_at) > timedelta(minutes=cfg["IDLE_TIMEOUT_MINUTES"])
     aged = now - as_utc(record.created_at) > timedelta(hours=cfg["ABSOLUTE_TIMEOUT_HOURS"])
+    if pending:
+        aged = now - as_utc(record.created_at) > timedelta(minutes=PENDING_CODE_MINUTES)
     user = db.session.get(StaffUser, record.staff_id)
     if idle or aged or user is None or not user.active:
         db.session.delete(record)
@@ -206,8 +247,31 @@ def change_password(user, current_password, new_password):
     audit.record("staff.password_changed", subject=user.public_id, fields=["password"])
 
 
+def _is_active_admin(user):
+    return user.active and "admin" in (user.roles or "").split(",")
+
+
+def _check_not_last_admin(user):
+    """Refuse to leave the club without an active admin (nobody could manage staff then)."""
+    if not _is_active_admin(user):
+        return
+    others = db.session.scalars(
+        select(StaffUser).where(StaffUser.active.is_(True), StaffUser.id != user.id)
+    ).all()
+    if not any(_is_active_admin(other) for other in others):
+        raise StaffError(
+            _l(
+                "This is the last active admin. Give another staff member the admin role "
+                "first, so that someone can still manage staff."
+            ),
+            "roles",
+        )
+
+
 def set_active(user, active):
     """Activate or deactivate an account; deactivation ends its sessions at once."""
+    if not active:
+        _check_not_last_admin(user)
     user.active = active
     if not active:
         end_all_sessions(user)
@@ -216,7 +280,10 @@ def set_active(user, active):
 
 def set_roles(user, roles):
     """Replace a staff member's roles."""
-    user.roles = validate_roles(roles)
+    role_text = validate_roles(roles)
+    if "admin" not in role_text.split(","):
+        _check_not_last_admin(user)
+    user.roles = role_text
     end_all_sessions(user)
     audit.record("staff.roles_changed", subject=user.public_id, fields=["roles"])
 

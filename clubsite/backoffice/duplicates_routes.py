@@ -1,0 +1,129 @@
+"""Likely duplicate members (admin): the list, a side-by-side comparison, and the merge."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import BooleanField, HiddenField, RadioField
+from wtforms.validators import DataRequired
+
+from clubsite.backoffice import bp
+from clubsite.backoffice.guard import requires
+from clubsite.backoffice.home_panels import home_panel
+from clubsite.extensions import db
+from clubsite.members import duplicates, service
+from clubsite.members.models import Member
+from clubsite.privacy import access
+from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
+
+REASONS = {
+    "email": _l("Same email address"),
+    "phone": _l("Same phone number"),
+    "personal_code": _l("Same personal code"),
+    "name_birth": _l("Same name and birth date"),
+}
+
+
+class MergeForm(FlaskForm):
+    """Which record to keep, and a confirmation."""
+
+    keep = RadioField(
+        _l("Keep this record"),
+        choices=[("a", _l("the first")), ("b", _l("the second"))],
+        validators=[DataRequired(message=_l("Choose the record to keep."))],
+    )
+    a_version = HiddenField()
+    b_version = HiddenField()
+    confirm = BooleanField(
+        _l("I have checked that both records are the same person."),
+        validators=[DataRequired(message=_l("Please confirm."))],
+    )
+
+
+@bp.route("/members/duplicates", endpoint="duplicates")
+@requires("members.merge")
+def duplicates_list():
+    """Groups of members who are likely the same person (names only, audited)."""
+    groups = duplicates.find_duplicates()
+    members = list({m.id: m for group in groups for m in group.members}.values())
+    names = {}
+    if members:
+        names = {v.member.id: v.name for v in access.read_names(current_user, members)}
+    db.session.commit()
+    return render_template(
+        "backoffice/duplicates/list.html", groups=groups, names=names, reasons=REASONS
+    )
+
+
+def _pair_or_404():
+    a = service.member_by_public_id(request.values.get("a", ""))
+    b = service.member_by_public_id(request.values.get("b", ""))
+    if a is None or b is None or a.id == b.id:
+        abort(404)
+    return a, b
+
+
+@bp.route("/members/duplicates/merge", methods=["GET", "POST"])
+@requires("members.merge")
+def duplicates_merge():
+    """Compare two members and merge one into the other (all purposes and consents kept)."""
+    a, b = _pair_or_404()
+    form = MergeForm(a_version=a.version, b_version=b.version)
+    if form.validate_on_submit():
+        keep, remove = (a, b) if form.keep.data == "a" else (b, a)
+        versions = {a.id: form.a_version.data or None, b.id: form.b_version.data or None}
+        try:
+            gained = duplicates.merge_members(
+                keep,
+                remove,
+                actor=f"staff:{current_user.public_id}",
+                keep_version=versions[keep.id],
+                remove_version=versions[remove.id],
+            )
+            db.session.commit()
+        except (duplicates.MergeError, StaleDataError) as exc:
+            db.session.rollback()
+            form.form_errors.append(
+                getattr(exc, "message", None)
+                or _("One of the members was changed meanwhile. Check the comparison again.")
+            )
+            a, b = _pair_or_404()
+        else:
+            flash(
+                _(
+                    "The records are merged; %(num)d fields came from the other one.",
+                    num=len(gained),
+                ),
+                "success",
+            )
+            return redirect(url_for("backoffice.member_detail", public_id=keep.public_id))
+    views = [access.read_member(current_user, m, action="member.read_for_merge") for m in (a, b)]
+    details = [duplicates.merge_details(m) for m in (a, b)]
+    db.session.commit()  # the audited reads
+    return render_template(
+        "backoffice/duplicates/merge.html",
+        form=form,
+        a=a,
+        b=b,
+        views=views,
+        details=details,
+        fields=FIELDS,
+        purposes=PURPOSES,
+        bases=LEGAL_BASES,
+    )
+
+
+@home_panel("members.merge", _l("Likely duplicates"), "backoffice/panels/duplicates.html", 60)
+def duplicates_panel(user):
+    """How many members share a phone number (cheap to count: no decryption)."""
+    shared = (
+        select(Member.phone_bidx)
+        .where(Member.phone_bidx.is_not(None))
+        .group_by(Member.phone_bidx)
+        .having(func.count(Member.id) > 1)
+        .subquery()
+    )
+    return {"count": db.session.scalar(select(func.count()).select_from(shared))}

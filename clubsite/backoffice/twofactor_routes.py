@@ -1,0 +1,163 @@
+"""Two-factor sign-in: the login's second step, setting it up, turning it off, rules per role."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from clubsite.backoffice import bp
+from clubsite.backoffice.forms import EmptyForm, TwoFactorCodeForm, TwoFactorRolesForm
+from clubsite.backoffice.guard import public, requires
+from clubsite.backoffice.home_panels import home_panel
+from clubsite.extensions import db, limiter
+from clubsite.formtools import apply_service_error
+from clubsite.staff import auth, service, twofactor
+from clubsite.staff.models import StaffUser
+from clubsite.urls import safe_next
+
+PENDING_KEY = "totp_setup"  # the secret being set up, encrypted (see twofactor.seal_pending)
+# Views a staff member who must set up two-factor sign-in may still open.
+SETUP_EXEMPT = {
+    "backoffice.twofactor_setup",
+    "backoffice.logout",
+    "backoffice.login",
+    "backoffice.login_code",
+}
+
+
+@bp.before_app_request
+def require_two_factor_setup():
+    """A staff member whose role requires two-factor sign-in sets it up before anything else."""
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or not getattr(view, "required_permission", None):
+        return None
+    if request.endpoint in SETUP_EXEMPT or not current_user.is_authenticated:
+        return None
+    if not twofactor.must_set_up(current_user):
+        return None
+    # Only the path: a query string may hold what was searched for.
+    return redirect(url_for("backoffice.twofactor_setup", next=request.path))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per minute; 100 per hour", methods=["POST"])
+def login_code():
+    """The login's second step: the code from the authenticator app."""
+    user = auth.pending_user()
+    if user is None:
+        return redirect(url_for("backoffice.login"))
+    form = TwoFactorCodeForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            twofactor.check_login_code(user, form.code.data)
+        except service.LoginLocked as exc:
+            db.session.commit()  # keep the lock and its audit entry
+            auth.log_out()
+            flash(exc.message, "error")
+            return redirect(url_for("backoffice.login"))
+        except service.LoginFailed as exc:
+            db.session.commit()  # keep the failure count and the spent step
+            form.code.errors.append(exc.message)
+        else:
+            auth.finish_second_factor(user)
+            return redirect(safe_next(form.next.data, url_for("backoffice.home")))
+    return render_template("backoffice/twofactor/login_code.html", form=form)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@requires("account")
+def twofactor_setup():
+    """Set up two-factor sign-in (scan, then confirm with a code), or see that it is on."""
+    user = current_user._get_current_object()
+    required = twofactor.is_required(user)
+    if twofactor.is_enabled(user):
+        return render_template(
+            "backoffice/twofactor/manage.html", form=TwoFactorCodeForm(), required=required
+        )
+    secret = twofactor.open_pending(user, session.get(PENDING_KEY))
+    if secret is None:
+        secret = twofactor.new_secret()
+        session[PENDING_KEY] = twofactor.seal_pending(user, secret)
+    form = TwoFactorCodeForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            twofactor.enable(user, secret, form.code.data)
+        except service.StaffError as exc:
+            db.session.rollback()
+            apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            auth.log_in(user, second_factor_done=True)
+            flash(_("Two-factor sign-in is on. Other sessions have been logged out."), "success")
+            return redirect(safe_next(form.next.data, url_for("backoffice.home")))
+    return render_template(
+        "backoffice/twofactor/setup.html",
+        form=form,
+        qr=twofactor.qr_svg(twofactor.provisioning_uri(user, secret)),
+        secret=twofactor.format_secret(secret),
+        required=required,
+    )
+
+
+@bp.route("/account/two-factor/off", methods=["POST"])
+@requires("account")
+@limiter.limit("10 per minute", methods=["POST"])
+def twofactor_disable():
+    """Turn two-factor sign-in off with a current code."""
+    user = current_user._get_current_object()
+    form = TwoFactorCodeForm()
+    if twofactor.is_enabled(user) and form.validate_on_submit():
+        try:
+            twofactor.disable(user, form.code.data)
+        except service.StaffError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Two-factor sign-in is off."), "success")
+    return redirect(url_for("backoffice.twofactor_setup"))
+
+
+@bp.route("/staff/two-factor", methods=["GET", "POST"])
+@requires("staff.manage")
+def twofactor_roles():
+    """Admin setting: the roles whose staff must use two-factor sign-in."""
+    form = TwoFactorRolesForm(roles=sorted(twofactor.required_roles()))
+    if form.validate_on_submit():
+        twofactor.set_required_roles(form.roles.data)
+        db.session.commit()
+        flash(
+            _("Saved. Staff of these roles set up two-factor sign-in at their next step."),
+            "success",
+        )
+        return redirect(url_for("backoffice.twofactor_roles"))
+    staff = db.session.scalars(
+        select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
+    ).all()
+    missing = [user for user in staff if twofactor.must_set_up(user)]
+    return render_template("backoffice/twofactor/roles.html", form=form, missing=missing)
+
+
+@bp.route("/staff/<public_id>/two-factor/reset", methods=["POST"])
+@requires("staff.manage")
+def twofactor_reset(public_id):
+    """Remove a staff member's two-factor secret (a lost phone); they set it up anew."""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.public_id == public_id))
+    if user is None:
+        abort(404)
+    if EmptyForm().validate_on_submit() and twofactor.is_enabled(user):
+        twofactor.reset(user)
+        db.session.commit()
+        flash(
+            _("Two-factor sign-in has been removed. The staff member can set it up again."),
+            "success",
+        )
+    return redirect(url_for("backoffice.staff_detail", public_id=public_id))
+
+
+@home_panel("account", _l("Two-factor sign-in"), "backoffice/panels/two_factor.html", order=98)
+def two_factor_panel(user):
+    """Whether the staff member's logins need a code, with the way to change it."""
+    return {"enabled": twofactor.is_enabled(user)}
