@@ -1,0 +1,31 @@
+"""The newsletter: compose, audience, durable sending, progress, and one-click unsubscribe.
+
+Two blueprints: `newsletter` is the back-office part under /office/newsletter, behind the
+back-office guard; `newsletter_public` holds the unsubscribe link /u/<token>, which needs no
+login and is validated by its signed token instead.
+"""
+
+from importlib import import_module
+
+from flask import Blueprint
+
+from clubsite.backoffice.guard import check_access
+
+bp = Blueprint("newsletter", __name__, url_prefix="/office/newsletter")
+bp.before_request(check_access)
+public_bp = Blueprint("newsletter_public", __name__)
+
+ROUTE_MODULES = [
+    "clubsite.newsletter.routes",
+    "clubsite.newsletter.public_routes",
+    "clubsite.newsletter.panels",
+    "clubsite.newsletter.hooks",
+]
+
+
+def register_newsletter(app):
+    """Import the route modules and register both blueprints."""
+    for name in ROUTE_MODULES:
+        import_module(name)
+    app.register_blueprint(bp)
+    app.register_blueprint(public_bp)

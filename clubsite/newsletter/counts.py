@@ -1,0 +1,45 @@
+"""Audience counts for staff pages, kept while nothing they depend on has changed.
+
+Deciding the audience of 100,000 members takes a couple of seconds (each included address is
+decrypted to check it against the suppression list), too slow for every visit of the home page.
+The counts are kept with a fingerprint of the data they come from (a handful of indexed counts
+and maxima) and for at most a few minutes. Pressing Send, and the sender, never use these
+counts: they decide afresh.
+"""
+
+import time
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from clubsite.extensions import db
+from clubsite.members.models import ConsentEvent, Member, MemberPurpose, Suppression
+from clubsite.newsletter.audience import audience_for
+
+EXTENSION = "newsletter_audience_counts"
+MAX_AGE_SECONDS = 300  # backstop for changes the fingerprint cannot see (a membership's end date)
+
+
+def _fingerprint():
+    """Changes whenever members, enrolments, consents or the suppression list change."""
+    parts = [
+        select(func.count()).select_from(Member),
+        select(func.max(Member.updated_at)),
+        select(func.count()).select_from(MemberPurpose),
+        select(func.max(MemberPurpose.id)),
+        select(func.max(ConsentEvent.id)),
+        select(func.count()).select_from(Suppression),
+    ]
+    return tuple(db.session.execute(select(*(p.scalar_subquery() for p in parts))).one())
+
+
+def audience_summary(about_existing_services):
+    """Counts per reason (never who) for a newsletter of this kind."""
+    cache = current_app.extensions.setdefault(EXTENSION, {})
+    fingerprint = _fingerprint()
+    kept = cache.get(about_existing_services)
+    if kept and kept[0] == fingerprint and time.monotonic() - kept[1] < MAX_AGE_SECONDS:
+        return dict(kept[2])
+    summary = audience_for(about_existing_services).summary()
+    cache[about_existing_services] = (fingerprint, time.monotonic(), summary)
+    return dict(summary)

@@ -1,0 +1,180 @@
+"""Back-office newsletter pages (marketing, admin): list, compose, preview, send, progress.
+
+Staff here see counts only: no page of this module lists members, names or addresses.
+"""
+
+import json
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from clubsite.backoffice.forms import EmptyForm
+from clubsite.backoffice.guard import requires
+from clubsite.extensions import db
+from clubsite.mail import MailError
+from clubsite.newsletter import bp, content, service
+from clubsite.newsletter.counts import audience_summary
+from clubsite.newsletter.forms import NewsletterForm
+from clubsite.newsletter.inline import ensure_inline_sender
+from clubsite.newsletter.message import AddressError
+from clubsite.newsletter.models import Newsletter
+
+ACTIONS = {
+    "send": (service.queue_newsletter, _l("Sending has started.")),
+    "pause": (lambda n, **kw: service.set_paused(n, True), _l("Sending is paused.")),
+    "resume": (lambda n, **kw: service.set_paused(n, False), _l("Sending continues.")),
+    "cancel": (lambda n, **kw: service.cancel(n), _l("The newsletter is cancelled.")),
+    "delete": (lambda n, **kw: service.delete_draft(n), _l("The draft is deleted.")),
+}
+
+
+def _newsletter_or_404(public_id):
+    newsletter = service.find(public_id)
+    if newsletter is None:
+        abort(404)
+    return newsletter
+
+
+def _audience_overview():
+    """Audience sizes by reason, counting soft opt-in members as if the box were ticked."""
+    return audience_summary(True)
+
+
+@bp.route("/")
+@requires("newsletter")
+def campaign_list():
+    """Every newsletter with its status and numbers, and today's audience sizes."""
+    newsletters = db.session.scalars(
+        select(Newsletter).order_by(Newsletter.created_at.desc()).limit(100)
+    ).all()
+    stats = {n.id: service.statistics(n) for n in newsletters if n.status != "draft"}
+    return render_template(
+        "newsletter/list.html", newsletters=newsletters, stats=stats, audience=_audience_overview()
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("newsletter")
+def campaign_new():
+    """Compose a new newsletter."""
+    return _compose(None)
+
+
+@bp.route("/<public_id>/edit", methods=["GET", "POST"])
+@requires("newsletter")
+def campaign_edit(public_id):
+    """Change a draft."""
+    newsletter = _newsletter_or_404(public_id)
+    if newsletter.status != "draft":
+        return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
+    return _compose(newsletter)
+
+
+def _compose(newsletter):
+    form = NewsletterForm(obj=newsletter)
+    if form.validate_on_submit():
+        try:
+            newsletter = service.save_draft(newsletter, form.values(), staff=current_user)
+        except service.NewsletterError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The draft is saved."), "success")
+            return redirect(url_for("newsletter.campaign_detail", public_id=newsletter.public_id))
+    return render_template(
+        "newsletter/compose.html", form=form, newsletter=newsletter, audience=_audience_overview()
+    )
+
+
+def _apply_errors(form, exc):
+    for name, message in exc.errors.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
+
+
+@bp.route("/<public_id>")
+@requires("newsletter")
+def campaign_detail(public_id):
+    """A draft with its preview and audience, or a sent newsletter with its live progress."""
+    newsletter = _newsletter_or_404(public_id)
+    if newsletter.status == "sending":
+        ensure_inline_sender()  # resumes the work after an app restart
+    if newsletter.status == "draft":
+        audience = audience_summary(newsletter.about_existing_services)
+    else:
+        audience = json.loads(newsletter.audience_counts or "{}")  # as frozen when Send was pressed
+    previews = {lang: content.to_html(newsletter.body(lang)) for lang in newsletter.languages}
+    return render_template(
+        "newsletter/detail.html",
+        newsletter=newsletter,
+        audience=audience,
+        previews=previews,
+        progress=service.progress(newsletter),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/<public_id>/progress")
+@requires("newsletter")
+def campaign_progress(public_id):
+    """Live numbers for the progress bar (JSON, counts only)."""
+    newsletter = _newsletter_or_404(public_id)
+    return jsonify(service.progress(newsletter))
+
+
+@bp.route("/<public_id>/test", methods=["POST"])
+@requires("newsletter")
+def campaign_test(public_id):
+    """Send the draft to the staff member's own address."""
+    newsletter = _newsletter_or_404(public_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        count = service.send_test(newsletter, current_user)
+    except (MailError, AddressError):
+        flash(_("The test mail could not be sent. Check the mail settings and try again."), "error")
+    else:
+        flash(_("%(count)d test mail(s) sent to %(email)s.", count=count, email=current_user.email),
+              "success")  # fmt: skip
+    return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
+
+
+@bp.route("/<public_id>/<action>", methods=["POST"])
+@requires("newsletter")
+def campaign_action(public_id, action):
+    """Send, pause, resume, cancel, or delete a draft."""
+    newsletter = _newsletter_or_404(public_id)
+    if action not in ACTIONS:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    run, message = ACTIONS[action]
+    try:
+        run(newsletter, staff=current_user)
+    except service.NewsletterError as exc:
+        db.session.rollback()
+        for error in exc.errors.values():
+            flash(str(error), "error")
+        return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
+    db.session.commit()
+    flash(str(message), "success")
+    if action == "delete":
+        return redirect(url_for("newsletter.campaign_list"))
+    if action in ("send", "resume"):
+        ensure_inline_sender()
+    return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
+
+
+@bp.route("/preview", methods=["POST"])
+@requires("newsletter")
+def preview():
+    """The sanitised HTML of a Markdown text, for the live preview on the compose page."""
+    body = request.form.get("body", "")[: service.BODY_MAX]
+    return jsonify({"html": str(content.to_html(body))})

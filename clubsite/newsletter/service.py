@@ -1,0 +1,217 @@
+"""Newsletter actions: write a draft, send it (freeze the audience), pause, resume, cancel.
+
+Every function changes the session only; the caller commits once per user action.
+"""
+
+import json
+import re
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+
+from clubsite.database import as_utc, utcnow
+from clubsite.extensions import db
+from clubsite.mail import open_transport
+from clubsite.newsletter.audience import select_audience
+from clubsite.newsletter.message import prepare
+from clubsite.newsletter.models import LANGUAGES, Delivery, Newsletter, new_delivery_id
+from clubsite.privacy import audit
+from clubsite.privacy.validation import ValidationError, clean_text
+
+SUBJECT_MAX = 150
+BODY_MAX = 50_000
+RATE_WINDOW_SECONDS = 30
+
+
+class NewsletterError(ValueError):
+    """A refused newsletter action; .errors maps form field names (or None) to messages."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(str(m) for m in errors.values()))
+        self.errors = errors
+
+
+def clean_content(raw):
+    """Validated subject and body per language; at least one language must be complete."""
+    values, errors = {}, {}
+    for lang in LANGUAGES:
+        try:
+            values[f"subject_{lang}"] = clean_text(raw.get(f"subject_{lang}"), max_len=SUBJECT_MAX)
+        except ValidationError as exc:
+            errors[f"subject_{lang}"] = exc.message
+        body = (raw.get(f"body_{lang}") or "").replace("\r\n", "\n").replace("\x00", "").strip()
+        if len(body) > BODY_MAX:
+            errors[f"body_{lang}"] = _l("Use at most %(max)d characters.", max=BODY_MAX)
+        values[f"body_{lang}"] = body
+    for lang in LANGUAGES:
+        subject, body = values.get(f"subject_{lang}"), values[f"body_{lang}"]
+        if subject and not body:
+            errors.setdefault(f"body_{lang}", _l("Write the text for this subject."))
+        if body and not subject and f"subject_{lang}" not in errors:
+            errors[f"subject_{lang}"] = _l("Write a subject for this text.")
+    if not errors and not any(values[f"subject_{lang}"] for lang in LANGUAGES):
+        errors["subject_lv"] = _l("Write the newsletter in at least one language.")
+    if errors:
+        raise NewsletterError(errors)
+    return values
+
+
+def save_draft(newsletter, raw, *, staff):
+    """Create (newsletter=None) or update a draft from the compose form's values."""
+    values = clean_content(raw)
+    if newsletter is None:
+        newsletter = Newsletter(created_by_id=staff.id)
+        db.session.add(newsletter)
+    elif newsletter.status != "draft":
+        raise NewsletterError({None: _l("Only a draft can be changed.")})
+    for name, value in values.items():
+        setattr(newsletter, name, value)
+    newsletter.about_existing_services = bool(raw.get("about_existing_services"))
+    newsletter.updated_at = utcnow()
+    return newsletter
+
+
+def delete_draft(newsletter):
+    """Delete a draft that was never sent."""
+    if newsletter.status != "draft":
+        raise NewsletterError({None: _l("Only a draft can be deleted.")})
+    db.session.delete(newsletter)
+
+
+def queue_newsletter(newsletter, *, staff, now=None):
+    """Press Send: freeze today's lawful audience into one queued delivery per recipient."""
+    now = now or utcnow()
+    locked = db.session.execute(
+        update(Newsletter)
+        .where(Newsletter.id == newsletter.id, Newsletter.status == "draft")
+        .values(status="sending", queued_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if locked.rowcount != 1:  # a second click, or a colleague pressed Send first
+        raise NewsletterError({None: _l("This newsletter has already been sent.")})
+    db.session.refresh(newsletter)
+    languages = newsletter.languages
+    if not languages:
+        raise NewsletterError({None: _l("Write the newsletter in at least one language.")})
+    audience = select_audience(newsletter, now=now)
+    if not audience.recipients:
+        raise NewsletterError({None: _l("No one may receive this newsletter at the moment.")})
+    rows = [
+        {
+            "public_id": new_delivery_id(),
+            "newsletter_id": newsletter.id,
+            "member_id": r.member_id,
+            "language": r.language if r.language in languages else languages[0],
+            "basis": r.basis,
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for r in audience.recipients
+    ]
+    db.session.execute(insert(Delivery), rows)
+    newsletter.recipients_count = len(rows)
+    newsletter.audience_counts = json.dumps(audience.summary())
+    audit.record(
+        "newsletter.queued",
+        fields=("email", "first_name"),
+        detail=f"{newsletter.public_id}:{len(rows)}",
+        actor=("staff", staff.public_id),
+    )
+    return len(rows)
+
+
+def set_paused(newsletter, paused):
+    """Pause a sending campaign, or resume a paused one."""
+    old, new = ("sending", "paused") if paused else ("paused", "sending")
+    if newsletter.status != old:
+        raise NewsletterError({None: _l("The newsletter is not in a state that allows this.")})
+    newsletter.status = new
+    newsletter.updated_at = utcnow()
+
+
+def cancel(newsletter, *, now=None):
+    """Stop a campaign for good: every delivery not yet sent is cancelled."""
+    now = now or utcnow()
+    if newsletter.status not in ("sending", "paused"):
+        raise NewsletterError({None: _l("The newsletter is not in a state that allows this.")})
+    newsletter.status = "cancelled"
+    newsletter.finished_at = now
+    # Rows leased by a live sender are left to it: it sees the cancellation within a second.
+    free = (Delivery.status == "queued") | (
+        (Delivery.status == "sending") & (Delivery.lease_until < now)
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.newsletter_id == newsletter.id, free)
+        .values(status="cancelled", last_error="campaign_cancelled", lease_owner=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def statistics(newsletter):
+    """Counts per delivery status, and how many recipients unsubscribed with its link."""
+    rows = db.session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.newsletter_id == newsletter.id)
+        .group_by(Delivery.status)
+    ).all()
+    stats = {status: 0 for status in ("queued", "sending", "sent", "failed", "cancelled")}
+    stats.update(dict(rows))
+    stats["recipients"] = newsletter.recipients_count
+    stats["unsubscribed"] = db.session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.newsletter_id == newsletter.id, Delivery.unsubscribed_at.is_not(None))
+    )
+    return stats
+
+
+def progress(newsletter, *, now=None):
+    """Sent, failed, remaining, rate (messages per second) and seconds left, for the live bar."""
+    now = now or utcnow()
+    stats = statistics(newsletter)
+    remaining = stats["queued"] + stats["sending"]
+    done = stats["sent"] + stats["failed"] + stats["cancelled"]
+    since = now - timedelta(seconds=RATE_WINDOW_SECONDS)
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.newsletter_id == newsletter.id, Delivery.sent_at >= since)
+    )
+    started = as_utc(newsletter.queued_at) or now
+    window = min(RATE_WINDOW_SECONDS, max((now - started).total_seconds(), 1.0))
+    rate = recent / window if newsletter.status == "sending" else 0.0
+    total = stats["recipients"] or 1
+    return {
+        "status": newsletter.status,
+        "recipients": stats["recipients"],
+        "sent": stats["sent"],
+        "failed": stats["failed"],
+        "cancelled": stats["cancelled"],
+        "remaining": remaining,
+        "unsubscribed": stats["unsubscribed"],
+        "percent": round(100 * done / total) if stats["recipients"] else 100,
+        "rate": round(rate, 1),
+        "seconds_left": round(remaining / rate) if rate > 0 else None,
+    }
+
+
+def send_test(newsletter, staff):
+    """Send every written language version to the staff member's own address, marked as a test."""
+    first_name = (staff.name or "").split()[0] if staff.name else None
+    sent = 0
+    with open_transport() as transport:
+        for lang in newsletter.languages:
+            prepared = prepare(newsletter, lang, "consent", subject_prefix="[TEST] ")
+            transport.send(prepared.personalise(staff.email, first_name, "test"), [staff.email])
+            sent += 1
+    return sent
+
+
+def find(public_id):
+    """The newsletter with this public id, or None."""
+    if not public_id or len(public_id) > 36 or not re.fullmatch(r"[0-9a-f-]+", public_id):
+        return None
+    return db.session.scalar(select(Newsletter).where(Newsletter.public_id == public_id))
