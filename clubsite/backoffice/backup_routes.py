@@ -1,0 +1,84 @@
+"""Backups (admin): list, make one now, verify one; a home-page warning when they get old.
+
+Restoring is deliberately not on this page: it replaces the whole database, ends every staff
+session (including this one) and needs the newsletter sender stopped, so it is done at the
+server with `flask --app wsgi backup restore FILE` (docs/deploy.md), which the page shows.
+"""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from clubsite.backoffice import bp
+from clubsite.backoffice.forms import EmptyForm
+from clubsite.backoffice.guard import requires
+from clubsite.backoffice.home_panels import home_panel
+from clubsite.backup import schedule, service, status
+from clubsite.backup.container import BackupError
+from clubsite.extensions import db
+
+
+@bp.before_app_request
+def _start_backup_scheduler():
+    """Automatic backups start with the first request the app serves (not in tests)."""
+    schedule.start_scheduler(current_app._get_current_object())
+
+
+@bp.route("/backups")
+@requires("backups")
+def backups():
+    """Every backup with its manifest, the newest, and the buttons to make or check one."""
+    return render_template("backoffice/backups.html", overview=status.overview(), form=EmptyForm())
+
+
+@bp.route("/backups/create", methods=["POST"])
+@requires("backups")
+def backup_create():
+    """Make a backup now."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        result = service.create_backup(actor=("staff", current_user.public_id))
+    except BackupError as exc:
+        db.session.rollback()
+        status.write_status(error=str(exc.message))
+        flash(_("The backup failed: %(reason)s", reason=exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Backup %(name)s made.", name=result.path.name), "success")
+        if result.second_error:
+            flash(_("The copy to the second folder failed; see the page below."), "warning")
+    return redirect(url_for("backoffice.backups"))
+
+
+@bp.route("/backups/verify", methods=["POST"])
+@requires("backups")
+def backup_verify():
+    """Decrypt and check one backup completely."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    name = request.form.get("name", "")
+    if not service.NAME_RE.fullmatch(name):
+        abort(404)
+    try:
+        manifest = service.verify_backup(service.resolve(name))
+    except BackupError as exc:
+        flash(
+            _("Backup %(name)s failed its check: %(reason)s", name=name, reason=exc.message),
+            "error",
+        )
+    else:
+        rows = sum(manifest["tables"].values())
+        flash(
+            _("Backup %(name)s is complete and intact (%(rows)d rows).", name=name, rows=rows),
+            "success",
+        )
+    return redirect(url_for("backoffice.backups"))
+
+
+@home_panel("backups", _l("Backups"), "backoffice/panels/backup_status.html", order=90)
+def backup_panel(_user):
+    """The newest backup's age; a warning when it is older than two days."""
+    last = status.last_backup()
+    return {"last": last, "stale": status.is_stale()}

@@ -1,0 +1,1 @@
+"""Encrypted backups, verified restores, and moving a club to PostgreSQL."""
