@@ -74,6 +74,7 @@ def register_blueprints(app):
     """Security headers, error pages and the three faces: public, back office, newsletter."""
     from clubsite.backoffice import register_backoffice
     from clubsite.errors import register_errors
+    from clubsite.newsletter import register_newsletter
     from clubsite.public import register_public
     from clubsite.security import register_security
     from clubsite.staff import auth  # noqa: F401  (registers the user loader)
@@ -82,6 +83,7 @@ def register_blueprints(app):
     register_errors(app)
     register_public(app)
     register_backoffice(app)
+    register_newsletter(app)
 
 
 def register_cli(app):

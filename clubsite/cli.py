@@ -6,6 +6,10 @@ from importlib import import_module
 CLI_MODULES = [
     "clubsite.staff.cli",
     "clubsite.privacy.cli",
+    "clubsite.newsletter.cli",
+    "clubsite.public.cli",
+    "clubsite.backup.cli",
+    "clubsite.demo",
 ]
 
 

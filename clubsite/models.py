@@ -1,6 +1,11 @@
 """Every model module, imported in one place so metadata (and Alembic) sees all tables."""
 
+from clubsite.access.models import CheckIn
+from clubsite.bookings.models import Booking, Hall
+from clubsite.fees.models import Invoice, InvoiceCounter, Membership, Payment, Plan
 from clubsite.locations import Location
+from clubsite.members.import_files import ImportUpload
+from clubsite.newsletter.models import Delivery, Newsletter
 from clubsite.members.models import (
     ConsentEvent,
     ConsentWording,
@@ -11,10 +16,27 @@ from clubsite.members.models import (
     Suppression,
 )
 from clubsite.privacy.audit import AuditEvent, AuditHead
-from clubsite.registers.models import SubjectRequest
-from clubsite.staff.models import LoginThrottle, SetupToken, StaffSession, StaffUser
+from clubsite.public.models import UsedToken
+from clubsite.registers.models import Breach, Complaint, SubjectRequest
+from clubsite.staff.models import (
+    LoginThrottle,
+    RoleSetting,
+    SetupToken,
+    StaffSession,
+    StaffUser,
+)
 
 __all__ = [
+    "Delivery",
+    "Newsletter",
+    "Booking",
+    "Hall",
+    "CheckIn",
+    "Invoice",
+    "InvoiceCounter",
+    "Membership",
+    "Payment",
+    "Plan",
     "ConsentEvent",
     "ConsentWording",
     "ErasureJournal",
@@ -30,4 +52,9 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "SubjectRequest",
+    "UsedToken",
+    "Breach",
+    "Complaint",
+    "RoleSetting",
+    "ImportUpload",
 ]

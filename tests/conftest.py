@@ -130,6 +130,15 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def domain_messages_in_english(app):
+    """Domain errors raised outside a request read in English (the UI default is Latvian)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture
 def client(app):
     """A test client (CSRF protection stays on)."""
     return app.test_client()

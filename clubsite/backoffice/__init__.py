@@ -18,7 +18,16 @@ ROUTE_MODULES = [
     "clubsite.backoffice.audit_routes",
     "clubsite.backoffice.policy_routes",
     "clubsite.backoffice.member_routes",
+    "clubsite.backoffice.member_add_routes",
     "clubsite.backoffice.ropa_routes",
+    "clubsite.backoffice.twofactor_routes",
+    "clubsite.backoffice.registers_routes",
+    "clubsite.backoffice.import_routes",
+    "clubsite.backoffice.duplicates_routes",
+    "clubsite.backoffice.checkin_routes",
+    "clubsite.backoffice.fees_routes",
+    "clubsite.backoffice.bookings_routes",
+    "clubsite.backoffice.backup_routes",
 ]
 
 

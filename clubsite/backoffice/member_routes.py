@@ -4,7 +4,7 @@ Every view asks clubsite.privacy.access what the staff member may see or do; the
 show what the view was allowed to decrypt.
 """
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from clubsite.backoffice import bp, member_panels  # noqa: F401  (registers home
 from clubsite.backoffice.forms import EmptyForm
 from clubsite.backoffice.guard import requires
 from clubsite.backoffice.member_forms import correction_form_for
+from clubsite.downloads import download
 from clubsite.extensions import db
 from clubsite.locations import Location
 from clubsite.members import search, service
@@ -191,13 +192,5 @@ def member_export(public_id, fmt):
     export = subject_access.gather(member, language=member.language)
     audit.record("member.exported", subject=member.public_id, fields=list(export["data"]))
     db.session.commit()
-    if fmt == "json":
-        body, mimetype = subject_access.as_json(export), "application/json"
-    else:
-        body, mimetype = subject_access.as_csv(export), "text/csv"
-    filename = f"member-{member.public_id}.{fmt}"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    body = subject_access.as_json(export) if fmt == "json" else subject_access.as_csv(export)
+    return download(body, f"member-{member.public_id}.{fmt}")
