@@ -5,7 +5,6 @@ from clubsite.bookings.models import Booking, Hall
 from clubsite.fees.models import Invoice, InvoiceCounter, Membership, Payment, Plan
 from clubsite.locations import Location
 from clubsite.members.import_files import ImportUpload
-from clubsite.newsletter.models import Delivery, Newsletter
 from clubsite.members.models import (
     ConsentEvent,
     ConsentWording,
@@ -15,6 +14,7 @@ from clubsite.members.models import (
     MemberPurpose,
     Suppression,
 )
+from clubsite.newsletter.models import Delivery, Newsletter
 from clubsite.privacy.audit import AuditEvent, AuditHead
 from clubsite.public.models import UsedToken
 from clubsite.registers.models import Breach, Complaint, SubjectRequest

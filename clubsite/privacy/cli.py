@@ -45,9 +45,7 @@ def rotate():
         progress=lambda table, last: click.echo(f"  {table}: up to row {last}")
     )
     click.echo(f"Re-encrypted {count} values from {old} to {new}.")
-    click.echo(
-        f"Back up the new keys, then retire the old one: flask --app wsgi keys retire {old}"
-    )
+    click.echo(f"Back up the new keys, then retire the old one: flask --app wsgi keys retire {old}")
 
 
 @keys_cli.command("retire")
