@@ -56,11 +56,12 @@ def member_list():
             search.list_members(current_user, before_id=before, location_id=location),
         )
     rows = access.read_names(current_user, members)
-    db.session.commit()
     locations = db.session.scalars(
         select(Location).where(Location.active).order_by(Location.name)
     ).all()
-    return render_template(
+    # Render before committing the audit event: a commit expires the rows, and the template
+    # would then reload each of them with a query of its own.
+    page = render_template(
         "backoffice/members/list.html",
         rows=rows,
         form=form,
@@ -70,6 +71,8 @@ def member_list():
         location=location,
         page_size=search.PAGE_SIZE,
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/members/<public_id>")

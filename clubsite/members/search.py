@@ -49,8 +49,7 @@ def search_members(user, query, *, location_id=None, limit=PAGE_SIZE):
     kind, value = classify(query)
     if kind is None:
         return kind, []
-    allowed = access.listable_member_ids_query(user)
-    statement = select(Member).where(Member.id.in_(allowed))
+    statement = select(Member).where(access.listable_condition(user))
     if kind == "name":
         token = store.name_token(value)
         statement = statement.join(MemberNameToken, MemberNameToken.member_id == Member.id).where(
@@ -86,8 +85,7 @@ def _refine_by_full_prefix(query, members):
 
 def list_members(user, *, before_id=None, location_id=None, limit=PAGE_SIZE):
     """A page of members the staff member may see, newest first (keyset pagination)."""
-    allowed = access.listable_member_ids_query(user)
-    statement = select(Member).where(Member.id.in_(allowed))
+    statement = select(Member).where(access.listable_condition(user))
     if before_id:
         statement = statement.where(Member.id < before_id)
     if location_id:

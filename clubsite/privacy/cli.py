@@ -1,8 +1,10 @@
 """flask --app wsgi privacy retention|ropa  and  flask --app wsgi keys rotate|retire|usage"""
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from clubsite.config import ConfigError
 from clubsite.privacy import keys, ropa
 from clubsite.privacy.retention import run_retention
 
@@ -41,11 +43,34 @@ def keys_cli():
 @with_appcontext
 def rotate():
     """Encrypt everything under a new key (the old key stays readable until retired)."""
-    old, new, count = keys.rotate(
-        progress=lambda table, last: click.echo(f"  {table}: up to row {last}")
-    )
+    try:
+        old, new, count = keys.rotate(progress=_progress)
+    except ConfigError as exc:
+        raise click.ClickException(
+            f"{exc}. With keys in the environment: run `keys new`, put its output into "
+            "CLUBSITE_DATA_KEYS of every process, then run `keys reencrypt`."
+        ) from None
     click.echo(f"Re-encrypted {count} values from {old} to {new}.")
     click.echo(f"Back up the new keys, then retire the old one: flask --app wsgi keys retire {old}")
+
+
+def _progress(table, last):
+    click.echo(f"  {table}: up to row {last}")
+
+
+@keys_cli.command("new")
+@with_appcontext
+def new_keys():
+    """Print the key ring with a new active key added (for keys kept in the environment)."""
+    click.echo(current_app.config["KEY_RING"].with_new_active_key().to_json())
+
+
+@keys_cli.command("reencrypt")
+@with_appcontext
+def reencrypt():
+    """Re-encrypt every value not yet under the active key (safe to run again)."""
+    count = keys.reencrypt_all(current_app.config["KEY_RING"], _progress)
+    click.echo(f"Re-encrypted {count} values under {current_app.config['KEY_RING'].active_id}.")
 
 
 @keys_cli.command("retire")

@@ -117,3 +117,24 @@ def test_decrypting_without_the_key_fails_loudly_with_its_id(app):
             fields.read(member, ["first_name"])
     finally:
         app.config["KEY_RING"] = ring
+
+
+def test_rotation_with_keys_in_the_environment(app, runner, monkeypatch):
+    """Keys from CLUBSITE_DATA_KEYS: rotate explains the steps; new + reencrypt do them."""
+    from clubsite.privacy.crypto import KeyRing
+
+    member = enrol(JANIS, ["access"])
+    monkeypatch.setenv("CLUBSITE_DATA_KEYS", app.config["DATA_KEYS"])
+    refused = runner.invoke(args=["keys", "rotate"])
+    assert (
+        refused.exit_code != 0
+        and "keys new" in refused.output
+        and "Traceback" not in refused.output
+    )
+    printed = runner.invoke(args=["keys", "new"]).output
+    app.config["KEY_RING"] = KeyRing.from_json(printed)  # what a restart with the new env does
+    assert runner.invoke(args=["keys", "reencrypt"]).exit_code == 0
+    db.session.expire_all()
+    member = db.session.get(Member, member.id)
+    assert key_id_of(member.first_name_enc) == "k2"
+    assert fields.read(member, ["first_name"]) == {"first_name": "Jānis"}
