@@ -39,7 +39,7 @@ def _worker(app, errors, job):
                 db.session.commit()
             except OperationalError as exc:
                 db.session.rollback()
-                errors.append(str(exc.orig))
+                errors.append(f"{job.__name__}: {exc.orig}")
             finally:
                 db.session.remove()
 

@@ -95,20 +95,15 @@ class DeliveryStore:
     def close(self):
         """Give the connection back to the pool (as it was lent)."""
         if self.connection is not None:
-            if self.sqlite:
-                pragma = f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"
-                self.connection.connection.driver_connection.execute(pragma)
             self.connection.close()
             self.connection = None
 
     def _driver(self):
         """The DBAPI connection, connecting first."""
         if self.connection is None:
+            # A pooled connection keeps SQLite's busy timeout: changing it here would leak to
+            # whoever gets the connection next from the pool and fail their writes at once.
             self.connection = self.engine.connect()
-            if self.sqlite:
-                # Wait for the write lock here, in steps of microseconds: SQLite's own busy
-                # handler sleeps a whole millisecond or more, and senders meet often.
-                self.connection.connection.driver_connection.execute("PRAGMA busy_timeout = 0")
         return self.connection.connection
 
     def _patiently(self, action):
