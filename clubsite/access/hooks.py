@@ -30,11 +30,11 @@ def prune_check_ins(now, dry_run):
 
 
 @erasure_hook
-def delete_check_ins(member):
-    """An erased member's visits go with them (the foreign key cascades too)."""
+def delete_check_ins(member_ids):
+    """Erased members' visits go with them (the foreign key cascades too)."""
     db.session.execute(
         delete(CheckIn)
-        .where(CheckIn.member_id == member.id)
+        .where(CheckIn.member_id.in_(member_ids))
         .execution_options(synchronize_session=False)
     )
 

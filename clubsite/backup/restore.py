@@ -146,9 +146,9 @@ def _replay(journal, suppressions, report):
 
 
 def _erase_again(entries, report):
-    """erase_member (with every erasure hook) for those present; a journal entry for the rest.
+    """erase_members (with every erasure hook) for those present; a journal entry for the rest.
     The journal keeps the original time of each erasure."""
-    from clubsite.members.service import erase_member
+    from clubsite.members.service import erase_members
 
     members = {
         m.public_id: m
@@ -156,13 +156,16 @@ def _erase_again(entries, report):
             select(Member).where(Member.public_id.in_([e[0] for e in entries]))
         )
     }
+    present = {}
     for public_id, _erased_at, reason in entries:
         if public_id in members:
-            erase_member(members[public_id], actor="system", reason=reason)
+            present.setdefault(reason, []).append(members[public_id])
             report.erased_again += 1
         else:
             report.journal_added += 1
             db.session.add(ErasureJournal(public_id=public_id, reason=reason))
+    for reason, group in present.items():
+        erase_members(group, actor="system", reason=reason)
     db.session.flush()
     times = {public_id: erased_at for public_id, erased_at, _reason in entries}
     for entry in db.session.scalars(

@@ -58,11 +58,11 @@ def anonymise_old_bookings(now, dry_run):
 
 
 @erasure_hook
-def unlink_erased_member(member):
-    """An erased member's bookings keep their times for occupancy, and nothing personal."""
+def unlink_erased_member(member_ids):
+    """Erased members' bookings keep their times for occupancy, and nothing personal."""
     db.session.execute(
         update(Booking)
-        .where(Booking.member_id == member.id)
+        .where(Booking.member_id.in_(member_ids))
         .values(**_BLANK)
         .execution_options(synchronize_session="fetch")
     )

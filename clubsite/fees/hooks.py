@@ -16,14 +16,19 @@ from clubsite.privacy.subject_access import subject_access_section
 
 
 @erasure_hook
-def detach_invoices(member):
-    """Keep the member's invoices (with their own copy of the buyer) and drop the memberships."""
+def detach_invoices(member_ids):
+    """Keep the members' invoices (with their own copy of the buyer) and drop the memberships."""
     db.session.execute(
         update(Invoice)
-        .where(Invoice.member_id == member.id)
+        .where(Invoice.member_id.in_(member_ids))
         .values(member_id=None, membership_id=None)
+        .execution_options(synchronize_session=False)
     )
-    db.session.execute(delete(Membership).where(Membership.member_id == member.id))
+    db.session.execute(
+        delete(Membership)
+        .where(Membership.member_id.in_(member_ids))
+        .execution_options(synchronize_session=False)
+    )
 
 
 @retention_task("invoices")

@@ -7,7 +7,7 @@ transaction. Audit events are written alongside, with field names, never values.
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import delete, insert, or_, select
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
@@ -279,12 +279,36 @@ def erase_member(member, *, actor, reason="request"):
     """Erase a member entirely; only the public id stays, in the erasure journal."""
     from clubsite.privacy.retention import run_erasure_hooks
 
-    run_erasure_hooks(member)
+    run_erasure_hooks([member.id])
     public_id = member.public_id
     db.session.add(ErasureJournal(public_id=public_id, reason=reason))
     db.session.delete(member)
     audit.record("member.erased", subject=public_id, detail=reason, actor=_actor(actor, public_id))
     return public_id
+
+
+def erase_members(members, *, actor, reason):
+    """Erase many members at once (retention): one statement per table per chunk, not per member."""
+    from clubsite.privacy.retention import run_erasure_hooks
+
+    for start in range(0, len(members), 500):
+        chunk = members[start : start + 500]
+        ids = [m.id for m in chunk]
+        public_ids = [m.public_id for m in chunk]
+        run_erasure_hooks(ids)
+        db.session.execute(
+            insert(ErasureJournal), [{"public_id": pid, "reason": reason} for pid in public_ids]
+        )
+        audit.record_many(
+            "member.erased", [(pid, ()) for pid in public_ids], detail=reason, actor=_actor(actor)
+        )
+        for member in chunk:
+            db.session.expunge(member)
+        # Purposes, name tokens and consent events go with the row (ON DELETE CASCADE).
+        db.session.execute(
+            delete(Member).where(Member.id.in_(ids)).execution_options(synchronize_session=False)
+        )
+    return len(members)
 
 
 def member_by_public_id(public_id):

@@ -10,11 +10,11 @@ from clubsite.privacy.subject_access import subject_access_section
 
 
 @erasure_hook
-def cancel_deliveries(member):
-    """An erased member is never mailed: cancel their queued deliveries (the row loses its link)."""
+def cancel_deliveries(member_ids):
+    """Erased members are never mailed: cancel their queued deliveries (rows lose their link)."""
     db.session.execute(
         update(Delivery)
-        .where(Delivery.member_id == member.id, Delivery.status == "queued")
+        .where(Delivery.member_id.in_(member_ids), Delivery.status == "queued")
         .values(status="cancelled", last_error="erased")
         .execution_options(synchronize_session=False)
     )

@@ -21,7 +21,7 @@ from clubsite.privacy import audit
 RETENTION_BLOCKERS = {}
 # name -> function(now, dry_run) -> number of rows removed (or that would be)
 RETENTION_TASKS = {}
-# functions(member) run before a member row is deleted
+# functions(member_ids) run before member rows are deleted (bulk: one statement per hook)
 ERASURE_HOOKS = []
 
 
@@ -46,7 +46,7 @@ def retention_task(name):
 
 
 def erasure_hook(func):
-    """Register a function run before a member is erased."""
+    """Register a function(member_ids) run before members are erased."""
     ERASURE_HOOKS.append(func)
     return func
 
@@ -80,10 +80,10 @@ def erasure_preview(member, purpose_ids):
     }
 
 
-def run_erasure_hooks(member):
-    """Run every erasure hook for a member about to be erased."""
+def run_erasure_hooks(member_ids):
+    """Run every erasure hook for the ids of members about to be erased."""
     for hook in ERASURE_HOOKS:
-        hook(member)
+        hook(list(member_ids))
 
 
 @dataclass
@@ -129,9 +129,15 @@ def run_retention(*, now=None, dry_run=False):
     by_purpose = expired_enrolments(now)
     member_ids = set().union(*by_purpose.values()) if by_purpose else set()
     members = _load_members(member_ids)
+    to_erase = []
     for member in members:
         ending = [pid for pid, ids in by_purpose.items() if member.id in ids]
-        _end_for_member(member, ending, report, dry_run)
+        if _end_for_member(member, ending, report, dry_run):
+            to_erase.append(member)
+    if to_erase and not dry_run:
+        from clubsite.members.service import erase_members
+
+        erase_members(to_erase, actor="system", reason="retention")
     for name, task in RETENTION_TASKS.items():
         report.tasks[name] = task(now, dry_run)
     if dry_run:
@@ -158,8 +164,8 @@ def _load_members(member_ids):
 
 
 def _end_for_member(member, ending, report, dry_run):
-    """End the given purposes of one member, erasing fields or the whole member."""
-    from clubsite.members.service import end_purpose, erase_member, needed_fields
+    """End the given purposes of one member; True when the whole member is to be erased."""
+    from clubsite.members.service import end_purpose, needed_fields
 
     remaining = [p for p in member.purposes if p.purpose not in ending]
     keep = needed_fields(member, excluding=ending)
@@ -174,8 +180,7 @@ def _end_for_member(member, ending, report, dry_run):
             end_purpose(member, purpose_id, actor="system", reason=reason)
     if not remaining:
         report.erased_members.append(member.public_id)
-        if not dry_run:
-            erase_member(member, actor="system", reason="retention")
+    return not remaining
 
 
 def _is_unconfirmed(member, purpose_id):

@@ -77,3 +77,24 @@ def test_cli_retention_dry_run(app, runner):
     assert result.exit_code == 0
     assert member.public_id in result.output and "would end 2 purposes" in result.output
     assert "Jānis" not in result.output
+
+
+def test_bulk_erasure_journals_audits_and_cascades(app):
+    """Many expired members at once: each journalled and audited (chain intact), nothing left."""
+    from clubsite.members.models import ConsentEvent, MemberNameToken, MemberPurpose
+    from clubsite.privacy.audit import AuditEvent, verify_chain
+
+    members = [
+        enrol({"email": f"m{i}@example.lv", "first_name": "Anna"}, ["newsletter"], confirmed=False)
+        for i in range(12)
+    ]
+    report = run_retention(now=utcnow() + timedelta(days=8))
+    assert sorted(report.erased_members) == sorted(m.public_id for m in members)
+    assert db.session.scalar(select(db.func.count(ErasureJournal.id))) == 12
+    for model in (Member, MemberPurpose, MemberNameToken, ConsentEvent):
+        assert db.session.scalar(select(db.func.count()).select_from(model)) == 0, model
+    erased = db.session.scalars(
+        select(AuditEvent.subject_id).where(AuditEvent.action == "member.erased")
+    )
+    assert sorted(erased) == sorted(m.public_id for m in members)
+    assert verify_chain() is None
