@@ -3,6 +3,7 @@
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 from clubsite.privacy.crypto import KeyRing, KeyRingFormatError
@@ -107,9 +108,9 @@ def ensure_instance(app):
     instance = Path(app.instance_path)
     try:
         instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-        probe = instance / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        # A name of its own per process: gunicorn workers and a cron sender start together.
+        with tempfile.NamedTemporaryFile(dir=instance, prefix=".write-test-"):
+            pass
     except OSError as exc:
         raise ConfigError(f"instance folder {instance} is missing or not writable: {exc}") from exc
     cfg = app.config

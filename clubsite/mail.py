@@ -6,6 +6,7 @@ smtps://u:p@host:465 SMTP over TLS
 """
 
 import contextlib
+import functools
 import smtplib
 import ssl
 import uuid
@@ -107,6 +108,12 @@ class FileTransport:
         tmp.rename(self.folder / name)
 
 
+@functools.cache
+def _tls_context():
+    """One TLS context per process: loading the CA store costs about 20 ms each time."""
+    return ssl.create_default_context()
+
+
 class SmtpTransport:
     """One SMTP connection, reused for every message sent through it."""
 
@@ -120,7 +127,7 @@ class SmtpTransport:
         self.connection = None
 
     def __enter__(self):
-        context = ssl.create_default_context()
+        context = _tls_context()
         try:
             if self.implicit_tls:
                 self.connection = smtplib.SMTP_SSL(
