@@ -152,10 +152,12 @@ def run_senders(ctx, ports):
         ctx.Process(target=sender_worker, args=(port, r, go, results))
         for port, r in zip(ports, ready, strict=True)
     ]
-    for proc in procs:
+    for proc, event in zip(procs, ready, strict=True):
+        # One at a time: clubsite.config.ensure_instance probes the instance folder with a fixed
+        # file name, which processes starting at the same moment would race for.
         proc.start()
-    for event in ready:
-        event.wait(120)
+        if not event.wait(120):
+            raise SystemExit("a sender process did not start")
     started = time.perf_counter()
     go.set()
     reports = [results.get(timeout=600) for _ in procs]

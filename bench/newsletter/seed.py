@@ -1,6 +1,8 @@
 """Bench data: the lawful audience and, beside it, every kind of member who must not be mailed."""
 
+from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from clubsite.extensions import db
 from clubsite.members import service as members
@@ -61,7 +63,13 @@ def seed_members(recipients, unlawful_each):
     from clubsite.staff import service as staff
 
     lawful = {lawful_address(n) for n in range(recipients)}
-    upgrade()
+    try:
+        upgrade()
+    except OperationalError:
+        raise SystemExit(
+            "the bench database cannot be migrated (made before a new migration?): delete "
+            f"{current_app.instance_path} and run again"
+        ) from None
     db.create_all()  # tables whose migrations are not written yet
     existing = db.session.scalar(select(func.count()).select_from(Member))
     expected = recipients + unlawful_each * (len(KINDS) - 1)

@@ -49,9 +49,11 @@ def create():
 @with_appcontext
 def list_command():
     """List the backups, newest first, with their manifests."""
-    click.echo(
-        f"Folder: {service.backup_dir()}  (backup key {key_fingerprint(service.backup_key())})"
-    )
+    try:
+        fingerprint = key_fingerprint(service.backup_key())
+    except BackupError as exc:
+        _fail(exc)
+    click.echo(f"Folder: {service.backup_dir()}  (backup key {fingerprint})")
     found = service.list_backups()
     if not found:
         click.echo("No backups yet.")

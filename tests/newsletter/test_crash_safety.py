@@ -26,8 +26,10 @@ def sender_env(app, mailbox, tmp_path):
     """Environment for a sender process: an instance folder pointing at this test's database."""
 
     def make(*, rate, batch, lease):
-        folder = tmp_path / f"sender-{rate}-{batch}-{lease}"
-        folder.mkdir(exist_ok=True)
+        # A folder per process: clubsite.config.ensure_instance probes the folder with a fixed
+        # file name, which two processes starting at the same moment would race for.
+        folder = tmp_path / f"sender-{len(list(tmp_path.glob('sender-*')))}"
+        folder.mkdir()
         settings = {
             "DATABASE_URL": app.config["DATABASE_URL"],
             "SECRET_KEY": app.config["SECRET_KEY"],
@@ -102,8 +104,8 @@ def test_two_senders_never_send_the_same_delivery(subscriber, queued, mailbox, s
     db.session.execute(
         update(Delivery).where(Delivery.newsletter_id == campaign.id).values(next_attempt_at=start)
     )
-    env = sender_env(rate=25, batch=5, lease=120)
-    processes = [_start(env, "--wait"), _start(env, "--wait")]
+    envs = [sender_env(rate=25, batch=5, lease=120) for _ in range(2)]
+    processes = [_start(env, "--wait") for env in envs]
     outputs = [p.communicate(timeout=60) for p in processes]
     assert all(p.returncode == 0 for p in processes), outputs
     received = Counter(rcpt for m in mailbox.messages for rcpt in m["to"])
