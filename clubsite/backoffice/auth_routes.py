@@ -15,6 +15,7 @@ from clubsite.backoffice.forms import (
 from clubsite.backoffice.guard import public, requires
 from clubsite.extensions import db, limiter
 from clubsite.formtools import apply_service_error
+from clubsite.privacy import audit
 from clubsite.staff import auth, service
 from clubsite.urls import safe_next
 
@@ -46,8 +47,6 @@ def login():
 def logout():
     """End the session on the server and in the browser."""
     if EmptyForm().validate_on_submit():
-        from clubsite.privacy import audit
-
         audit.record("logout", subject=current_user.public_id)
         auth.log_out()
         flash(_("You have logged out."), "info")

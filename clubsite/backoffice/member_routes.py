@@ -103,19 +103,21 @@ def member_edit(public_id):
     form = correction_form_for(view, request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         try:
-            if int(form.version.data or 0) != member.version:
-                raise StaleDataError()
             raw = {name: getattr(form, name).data for name in form.field_names}
-            service.update_fields(member, raw, actor=_actor(), allowed=set(form.field_names))
+            service.update_fields(
+                member,
+                raw,
+                actor=_actor(),
+                allowed=set(form.field_names),
+                expected_version=int(form.version.data or 0),
+            )
             db.session.commit()
         except service.MemberError as exc:
             db.session.rollback()
             form.apply_errors(exc.errors)
-        except StaleDataError:
+        except StaleDataError:  # changed between our read and our write
             db.session.rollback()
-            form.form_errors.append(
-                _("Someone else changed this member meanwhile. Reload the page and try again.")
-            )
+            form.form_errors.append(service.STALE)
         else:
             flash(_("The details have been corrected."), "success")
             return redirect(url_for("backoffice.member_detail", public_id=public_id))

@@ -13,6 +13,7 @@ from clubsite.extensions import db
 from clubsite.formtools import apply_service_error
 from clubsite.privacy import policy
 from clubsite.staff import service, twofactor
+from clubsite.staff.invitations import send_invitation
 from clubsite.staff.models import StaffUser
 
 
@@ -32,8 +33,6 @@ def staff_list():
         try:
             user = service.create_staff(form.email.data, form.name.data, form.roles.data)
             token = service.create_setup_token("invite", user, hours=service.INVITE_LINK_HOURS)
-            from clubsite.staff.invitations import send_invitation
-
             send_invitation(user, token)
         except service.StaffError as exc:
             db.session.rollback()

@@ -7,8 +7,9 @@ This is the only module that decrypts member fields; callers go through the acce
 from flask import current_app
 from sqlalchemy import delete
 
+from clubsite.database import new_public_id
 from clubsite.extensions import db
-from clubsite.members.models import INDEXED_FIELDS, Member, MemberNameToken
+from clubsite.members.models import INDEXED_FIELDS, MemberNameToken
 from clubsite.privacy.crypto import blind_index, decrypt_field, encrypt_field
 from clubsite.privacy.normalize import (
     name_prefixes,
@@ -60,8 +61,6 @@ def read(member, names):
 def write(member, values):
     """Encrypt and store validated values, keeping blind indexes and name tokens in step."""
     if member.public_id is None:
-        from clubsite.database import new_public_id
-
         member.public_id = new_public_id()
     key_ring = ring()
     for name, value in values.items():
@@ -112,6 +111,3 @@ def _refresh_name_tokens(member, changed):
 def display_name(values):
     """'First Last' from decrypted values, or an empty string."""
     return " ".join(v for v in (values.get("first_name"), values.get("last_name")) if v)
-
-
-__all__ = ["Member", "display_name", "erase", "index_value", "name_token", "read", "write"]

@@ -181,8 +181,17 @@ def _lift_suppression(member, email=None):
         consent.unsuppress(email)
 
 
-def update_fields(member, raw, *, actor, verified=True, allowed=None):
-    """Correct the member's fields: those some purpose of theirs uses (and the caller may see)."""
+STALE = _l("Someone else changed this member meanwhile. Reload the page and try again.")
+
+
+def update_fields(member, raw, *, actor, verified=True, allowed=None, expected_version=None):
+    """Correct the member's fields: those some purpose of theirs uses (and the caller may see).
+
+    With expected_version (the version the form was filled in from), a record changed since
+    then is refused and nothing is written (optimistic locking).
+    """
+    if expected_version is not None and expected_version != member.version:
+        raise MemberError({None: STALE})
     used = {f for p in member.purposes for f in p.field_list if f in store_fields()}
     allowed = used if allowed is None else used & set(allowed)
     values = clean_values(raw, allowed)

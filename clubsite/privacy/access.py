@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members.models import Member, MemberPurpose
 from clubsite.privacy import audit
@@ -121,9 +120,3 @@ def listable_condition(user):
         .where(MemberPurpose.member_id == Member.id, MemberPurpose.purpose.in_(covered))
         .exists()
     )
-
-
-def reload(member):
-    """Re-read a member row from the database (after another transaction changed it)."""
-    db.session.refresh(member)
-    return member

@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members.models import Member, MemberPurpose
 from clubsite.privacy import audit
 
@@ -187,6 +186,3 @@ def _is_unconfirmed(member, purpose_id):
     from clubsite.privacy.consent import state
 
     return purpose_id == "newsletter" and state(member, "newsletter") == "pending"
-
-
-__all__ = ["RetentionReport", "run_retention", "store"]

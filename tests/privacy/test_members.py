@@ -225,3 +225,14 @@ def test_self_service_audit_names_the_member(app):
         select(AuditEvent).where(AuditEvent.action == "member.verified")
     ).one()
     assert (event.actor_type, event.actor_id) == ("member", member.public_id)
+
+
+def test_a_correction_from_a_stale_form_is_refused_by_the_domain(app):
+    """update_fields with an old version changes nothing and says why."""
+    member = enrol(JANIS, ["access", "fees"])
+    raw = {"first_name": "Jānis", "last_name": "Bērziņš", "email": "other@example.lv"}
+    with pytest.raises(service.MemberError) as exc:
+        service.update_fields(member, raw, actor="member", expected_version=member.version - 1)
+    assert None in exc.value.errors
+    db.session.rollback()
+    assert fields.read(member, ["email"])["email"] == JANIS["email"]
