@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from clubsite import unit_of_work
 from clubsite.config import ConfigError, ensure_instance, load_config
 from clubsite.database import configure_sqlite, engine_options
 
@@ -84,6 +85,7 @@ def register_blueprints(app):
     register_public(app)
     register_backoffice(app)
     register_newsletter(app)
+    unit_of_work.init_app(app)  # last: its response hook runs before the security headers'
 
 
 def register_cli(app):

@@ -20,6 +20,7 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URL": "memory://",
     "BACKUP_DIR": None,  # None: instance/backups
     "BACKUP_KEY": None,  # None: instance/backup_key (created on first start)
+    "AUDIT_KEY": None,  # None: instance/audit_key (created on first start); keys the audit chain
     "CLUB_NAME": "Sporta un atpūtas klubs",
     "CLUB_ADDRESS": "Brīvības iela 1, Rīga, LV-1010",
     "CLUB_EMAIL": "info@klubs.lv",
@@ -123,6 +124,10 @@ def ensure_instance(app):
     if not cfg["BACKUP_KEY"]:
         cfg["BACKUP_KEY"] = _read_or_create(
             instance / "backup_key", lambda: secrets.token_urlsafe(32)
+        )
+    if not cfg["AUDIT_KEY"]:
+        cfg["AUDIT_KEY"] = _read_or_create(
+            instance / "audit_key", lambda: secrets.token_urlsafe(32)
         )
     cfg["KEY_RING"] = parse_key_ring(cfg["DATA_KEYS"])
 

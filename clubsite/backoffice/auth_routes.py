@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.forms import (
     ChangePasswordForm,
@@ -13,8 +14,8 @@ from clubsite.backoffice.forms import (
     SetPasswordForm,
 )
 from clubsite.backoffice.guard import public, requires
-from clubsite.extensions import db, limiter
-from clubsite.formtools import apply_service_error
+from clubsite.domain import Actor
+from clubsite.extensions import limiter
 from clubsite.privacy import audit
 from clubsite.staff import auth, service
 from clubsite.urls import safe_next
@@ -29,15 +30,17 @@ def login():
         return redirect(url_for("backoffice.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
-            user = service.authenticate(form.email.data, form.password.data)
-        except service.StaffError as exc:
-            db.session.commit()  # keep the failure count and the audit entry
-            form.password.errors.append(exc.message)
+        attempt = service.check_credentials(form.email.data, form.password.data)
+        with unit_of_work.write(form) as outcome:
+            # A refusal keeps its failure count; its message goes under the password.
+            complete = auth.log_in(service.settle_login(attempt))
+        if outcome.error is not None:
+            form.form_errors.clear()
+            form.password.errors.append(outcome.error.message)
+        elif not complete:
+            # Two-factor sign-in: the code is the second step (twofactor_routes).
+            return redirect(url_for("backoffice.login_code", next=form.next.data or None))
         else:
-            if not auth.log_in(user):
-                # Two-factor sign-in: the code is the second step (twofactor_routes).
-                return redirect(url_for("backoffice.login_code", next=form.next.data or None))
             return redirect(safe_next(form.next.data, url_for("backoffice.home")))
     return render_template("backoffice/login.html", form=form)
 
@@ -47,8 +50,9 @@ def login():
 def logout():
     """End the session on the server and in the browser."""
     if EmptyForm().validate_on_submit():
-        audit.record("logout", subject=current_user.public_id)
-        auth.log_out()
+        with unit_of_work.write():
+            audit.record("logout", subject=current_user.public_id, actor=Actor.staff(current_user))
+            auth.log_out()
         flash(_("You have logged out."), "info")
     return redirect(url_for("backoffice.login"))
 
@@ -62,16 +66,12 @@ def first_admin(token):
         return render_template("backoffice/link_invalid.html"), 404
     form = FirstAdminForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work.write(form) as outcome:
             user = service.create_first_admin(
                 token, form.email.data, form.name.data, form.password.data
             )
-        except service.StaffError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            db.session.commit()
             auth.log_in(user)
+        if outcome.ok:
             flash(_("Welcome! Your administrator account is ready."), "success")
             return redirect(url_for("backoffice.home"))
     return render_template("backoffice/first_admin.html", form=form)
@@ -86,14 +86,9 @@ def accept_invitation(token):
         return render_template("backoffice/link_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
-            user = service.accept_invitation(token, form.password.data)
-        except service.StaffError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            db.session.commit()
-            auth.log_in(user)
+        with unit_of_work.write(form) as outcome:
+            auth.log_in(service.accept_invitation(token, form.password.data))
+        if outcome.ok:
             return redirect(url_for("backoffice.home"))
     return render_template("backoffice/set_password.html", form=form)
 
@@ -104,15 +99,12 @@ def change_password():
     """Change one's own password; every session ends and this one starts anew."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            service.change_password(current_user, form.current_password.data, form.password.data)
-        except service.StaffError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            db.session.commit()
+        with unit_of_work.write(form) as outcome:
+            user = current_user._get_current_object()
+            service.change_password(user, form.current_password.data, form.password.data)
             # This browser has already given the second factor, if any.
-            auth.log_in(current_user._get_current_object(), second_factor_done=True)
+            auth.log_in(user, second_factor_done=True)
+        if outcome.ok:
             flash(
                 _("Your password has been changed. Other sessions have been logged out."), "success"
             )

@@ -6,7 +6,6 @@ from flask_login import current_user
 from clubsite.backoffice import bp
 from clubsite.backoffice.guard import requires
 from clubsite.backoffice.home_panels import panels_for
-from clubsite.extensions import db
 
 
 @bp.route("/")
@@ -14,5 +13,4 @@ from clubsite.extensions import db
 def home():
     """What needs attention today, for the logged-in staff member's roles."""
     panels = panels_for(current_user)
-    db.session.commit()  # panels that show personal data write audit events
     return render_template("backoffice/home.html", panels=panels)

@@ -8,12 +8,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp, member_panels  # noqa: F401  (registers home panels)
 from clubsite.backoffice.forms import EmptyForm
 from clubsite.backoffice.guard import requires
 from clubsite.backoffice.member_forms import correction_form_for
+from clubsite.domain import Actor
 from clubsite.downloads import download
 from clubsite.extensions import db
 from clubsite.locations import Location
@@ -32,7 +33,7 @@ def _member_or_404(public_id, action="view"):
 
 
 def _actor():
-    return f"staff:{current_user.public_id}"
+    return Actor.staff(current_user)
 
 
 @bp.route("/members", methods=["GET", "POST"])
@@ -49,7 +50,7 @@ def member_list():
     before = request.args.get("before", type=int)
     if query:
         kind, members = search.search_members(current_user, query, location_id=location)
-        audit.record("member.search", detail=f"kind={kind}")
+        audit.record("member.search", detail=f"kind={kind}", actor=_actor())
     else:
         kind, members = (
             None,
@@ -59,9 +60,7 @@ def member_list():
     locations = db.session.scalars(
         select(Location).where(Location.active).order_by(Location.name)
     ).all()
-    # Render before committing the audit event: a commit expires the rows, and the template
-    # would then reload each of them with a query of its own.
-    page = render_template(
+    return render_template(
         "backoffice/members/list.html",
         rows=rows,
         form=form,
@@ -71,8 +70,6 @@ def member_list():
         location=location,
         page_size=search.PAGE_SIZE,
     )
-    db.session.commit()
-    return page
 
 
 @bp.route("/members/<public_id>")
@@ -81,7 +78,6 @@ def member_detail(public_id):
     """A member's data, grouped by the purposes the staff member covers."""
     member = _member_or_404(public_id)
     view = access.read_member(current_user, member)
-    db.session.commit()
     return render_template(
         "backoffice/members/detail.html",
         view=view,
@@ -102,8 +98,8 @@ def member_edit(public_id):
     view = access.read_member(current_user, member, action="member.read_for_edit")
     form = correction_form_for(view, request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            raw = {name: getattr(form, name).data for name in form.field_names}
+        raw = {name: getattr(form, name).data for name in form.field_names}
+        with unit_of_work.write(form) as outcome:
             service.update_fields(
                 member,
                 raw,
@@ -111,18 +107,9 @@ def member_edit(public_id):
                 allowed=set(form.field_names),
                 expected_version=int(form.version.data or 0),
             )
-            db.session.commit()
-        except service.MemberError as exc:
-            db.session.rollback()
-            form.apply_errors(exc.errors)
-        except StaleDataError:  # changed between our read and our write
-            db.session.rollback()
-            form.form_errors.append(service.STALE)
-        else:
+        if outcome.ok:
             flash(_("The details have been corrected."), "success")
             return redirect(url_for("backoffice.member_detail", public_id=public_id))
-    else:
-        db.session.commit()
     return render_template("backoffice/members/edit.html", form=form, member=member, view=view)
 
 
@@ -133,8 +120,8 @@ def member_verified(public_id):
     member = _member_or_404(public_id, "edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    service.mark_verified(member, actor=_actor())
-    db.session.commit()
+    with unit_of_work.write():
+        service.mark_verified(member, actor=_actor())
     flash(_("Marked as verified today."), "success")
     return redirect(url_for("backoffice.member_detail", public_id=public_id))
 
@@ -149,8 +136,8 @@ def member_end_purpose(public_id, purpose_id):
     preview = erasure_preview(member, [purpose_id])
     form = EmptyForm()
     if form.validate_on_submit():
-        service.end_purpose(member, purpose_id, actor=_actor(), reason="staff")
-        db.session.commit()
+        with unit_of_work.write():
+            service.end_purpose(member, purpose_id, actor=_actor(), reason="staff")
         flash(_("The purpose has ended and the data it alone needed is erased."), "success")
         if service.member_by_public_id(public_id) is None:
             return redirect(url_for("backoffice.member_list"))
@@ -173,8 +160,8 @@ def member_erase(public_id):
     preview = erasure_preview(member, [p.purpose for p in member.purposes])
     form = EmptyForm()
     if form.validate_on_submit():
-        service.erase_member(member, actor=_actor(), reason="staff")
-        db.session.commit()
+        with unit_of_work.write():
+            service.erase_member(member, actor=_actor(), reason="staff")
         flash(_("The member has been erased."), "success")
         return redirect(url_for("backoffice.member_list"))
     return render_template(
@@ -195,7 +182,8 @@ def member_export(public_id, fmt):
     if fmt not in ("json", "csv"):
         abort(404)
     export = subject_access.gather(member, language=member.language)
-    audit.record("member.exported", subject=member.public_id, fields=list(export["data"]))
-    db.session.commit()
+    audit.record(
+        "member.exported", subject=member.public_id, fields=list(export["data"]), actor=_actor()
+    )
     body = subject_access.as_json(export) if fmt == "json" else subject_access.as_csv(export)
     return download(body, f"member-{member.public_id}.{fmt}")

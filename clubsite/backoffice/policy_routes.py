@@ -4,10 +4,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.forms import EmptyForm
 from clubsite.backoffice.guard import requires
-from clubsite.extensions import db
 from clubsite.privacy import policy
 from clubsite.urls import safe_next
 
@@ -22,8 +22,8 @@ def policy_training():
         answers = {q.key: request.form.get(q.key) for q in policy.TRAINING}
         wrong = policy.grade_training(answers)
         if not wrong:
-            policy.mark_trained(current_user)
-            db.session.commit()
+            with unit_of_work.write():
+                policy.mark_trained(current_user)
             flash(_("Thank you. You have completed the data-protection training."), "success")
             return redirect(safe_next(request.args.get("next"), url_for("backoffice.home")))
         flash(

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask_babel import lazy_gettext as _l
 
+from clubsite.domain import DomainError
+
 MAGIC = b"CLUBBK\x00\x01"
 FINGERPRINT_BYTES = 8
 SALT_BYTES = 16
@@ -36,12 +38,8 @@ COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1  # higher levels cost much time and save little on ciphertext
 
 
-class BackupError(Exception):
+class BackupError(DomainError):
     """A backup could not be made, read or restored; .message says why, in one line."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def _key_bytes(key_text):

@@ -4,17 +4,15 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
+from clubsite.domain import DomainError
+
 MAX_CENTS = 100_000_000  # one million euros: far beyond any fee, well inside an integer column
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _AMOUNT = re.compile(r"(\d{1,3}(?: \d{3})+|\d+)(?:[.,](\d{1,2}))?")
 
 
-class MoneyError(ValueError):
+class MoneyError(DomainError):
     """A refused amount; .message is a translatable explanation."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def parse_money(text):

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.database import utcnow
+from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.fees.models import PERIOD_MONTHS, PERIODS, Membership, Plan
 from clubsite.i18n import CLUB_TZ, today_local
@@ -24,13 +25,8 @@ STALE = _l(
 )
 
 
-class FeesError(ValueError):
+class FeesError(DomainError):
     """A refused fees action; .message for people, .field names the form field (or None)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def check_version(row, expected_version):

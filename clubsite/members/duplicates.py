@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from clubsite.database import as_utc, utcnow
+from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members.models import (
@@ -45,12 +46,8 @@ def merge_hook(func):
     return func
 
 
-class MergeError(ValueError):
+class MergeError(DomainError):
     """A refused merge; .message is for the staff member."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from clubsite.database import as_utc, new_public_id, utcnow
+from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.privacy.crypto import decrypt_field, encrypt_field
 from clubsite.privacy.retention import retention_task
@@ -30,12 +31,8 @@ UPLOAD_LIFETIME = timedelta(hours=1)
 TABLE = "import_upload"
 
 
-class ImportFileError(ValueError):
+class ImportFileError(DomainError):
     """The file cannot be read as a table; .message says why, for the staff member."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass

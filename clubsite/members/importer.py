@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from clubsite.database import utcnow
+from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members import import_writer
@@ -47,13 +48,8 @@ NO_PROOF = _l("Newsletter: no proof of consent — not enrolled.")
 NOTHING_LEFT = _l("Nothing to import: the newsletter was the only purpose.")
 
 
-class ImportProblem(ValueError):
+class ImportProblem(DomainError):
     """A refused import setting; .message is for the staff member, .field names the input."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, or_, select
 
 from clubsite.database import utcnow
+from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members.cards import issue_card_number
@@ -39,12 +40,11 @@ VALIDATORS = {
 }
 
 
-class MemberError(ValueError):
+class MemberError(DomainError):
     """A refused member action; .errors maps field names (or None) to messages."""
 
     def __init__(self, errors):
-        super().__init__("; ".join(str(m) for m in errors.values()))
-        self.errors = errors
+        super().__init__(errors=errors)
 
 
 def clean_values(raw, allowed):
@@ -328,13 +328,5 @@ def member_by_public_id(public_id):
 
 
 def _actor(actor, member=None):
-    """Audit actor tuple from a ledger actor string ("member", "staff:<id>", "system").
-
-    A member acting on their own record is named by their public id (member or the id itself).
-    """
-    if actor.startswith("staff:"):
-        return ("staff", actor.split(":", 1)[1])
-    if actor.startswith("member"):
-        member_id = member if isinstance(member, str) else getattr(member, "public_id", None)
-        return ("member", member_id)
-    return ("system", None)
+    """The audit actor; a member acting on their own record is named by their public id."""
+    return as_actor(actor).for_member(member)

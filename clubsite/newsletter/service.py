@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
 from clubsite.database import as_utc, utcnow
+from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.mail import open_transport
 from clubsite.newsletter.audience import select_audience
@@ -24,12 +25,11 @@ BODY_MAX = 50_000
 RATE_WINDOW_SECONDS = 30
 
 
-class NewsletterError(ValueError):
+class NewsletterError(DomainError):
     """A refused newsletter action; .errors maps form field names (or None) to messages."""
 
     def __init__(self, errors):
-        super().__init__("; ".join(str(m) for m in errors.values()))
-        self.errors = errors
+        super().__init__(errors=errors)
 
 
 def clean_content(raw):

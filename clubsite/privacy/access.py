@@ -6,8 +6,10 @@ field names. A staff member without the current policy acknowledgement and train
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from clubsite.domain import DomainError
 from clubsite.members import fields as store
 from clubsite.members.models import Member, MemberPurpose
 from clubsite.privacy import audit
@@ -24,8 +26,14 @@ ACTIONS = {
 }
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(DomainError):
     """The staff member may not see or do this."""
+
+    status = 403
+
+    def default_message(self):
+        """Said on the 403 page."""
+        return _l("You do not have permission to open this page.")
 
 
 def covered_purposes(user):

@@ -1,16 +1,29 @@
-"""The audit log: who did what to which member's which fields, chained by hash so gaps show."""
+"""The audit log: who did what to which member's which fields, chained with a keyed hash.
+
+Events are collected while an action runs and appended in one short step just before its
+transaction commits (a `before_commit` hook), so the chain's head is locked only for the append,
+never for the whole request. Each event's hash is HMAC-SHA256 under the audit key, which lives
+outside the database (instance/audit_key or CLUBSITE_AUDIT_KEY): whoever can write to the database
+but not read the key cannot delete, change or reorder an event and recompute the chain unseen.
+"""
 
 import hashlib
+import hmac
 import json
+from dataclasses import dataclass
 
-from flask import has_request_context
+from flask import current_app, has_request_context
 from flask_login import current_user
-from sqlalchemy import insert, select
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event, insert, select, update
 
 from clubsite.database import as_utc, utcnow
+from clubsite.domain import Actor
 from clubsite.extensions import db
+from clubsite.unit_of_work import PENDING_EVENTS as _PENDING
 
 GENESIS = "0" * 64
+HASHED = ("at", "actor_type", "actor_id", "action", "subject_id", "fields", "detail", "prev_hash")
 
 
 class AuditEvent(db.Model):
@@ -27,105 +40,159 @@ class AuditEvent(db.Model):
     prev_hash = db.Column(db.String(64), nullable=False)
     hash = db.Column(db.String(64), nullable=False, unique=True)
 
-    def canonical(self):
-        """The hashed content of this event, in a fixed form."""
-        return _canonical(vars(self))
 
-    def compute_hash(self):
-        """SHA-256 over the canonical content."""
-        return _hash(vars(self))
+class AuditHead(db.Model):
+    """A single row holding the newest hash; locking it orders concurrent appends."""
 
-
-HASHED = ("at", "actor_type", "actor_id", "action", "subject_id", "fields", "detail", "prev_hash")
+    id = db.Column(db.Integer, primary_key=True)
+    hash = db.Column(db.String(64), nullable=False)
 
 
-def _canonical(values):
+def canonical(values):
     """The hashed content of an event's values, in a fixed form."""
     items = [values[name] for name in HASHED]
     items[0] = as_utc(items[0]).isoformat()
     return json.dumps(items, separators=(",", ":"))
 
 
-def _hash(values):
-    return hashlib.sha256(_canonical(values).encode()).hexdigest()
+def chain_hash(values, key):
+    """HMAC-SHA256 of the canonical content under the audit key."""
+    return hmac.new(key, canonical(values).encode(), hashlib.sha256).hexdigest()
 
 
-class AuditHead(db.Model):
-    """A single row holding the newest hash; locking it orders concurrent writers."""
-
-    id = db.Column(db.Integer, primary_key=True)
-    hash = db.Column(db.String(64), nullable=False)
+def audit_key():
+    """The audit key of the running app, as bytes."""
+    return current_app.config["AUDIT_KEY"].encode()
 
 
-def _current_actor():
-    """The logged-in staff member, if any, as (type, public id)."""
+def _actor_pair(actor):
+    """(type, id) of an Actor; legacy tuples are accepted, None means the logged-in staff."""
+    if isinstance(actor, Actor):
+        return actor.kind, actor.id
+    if actor is not None:
+        return tuple(actor)
     if has_request_context() and getattr(current_user, "is_authenticated", False):
         return "staff", current_user.public_id
     return "system", None
 
 
-def record(action, *, subject=None, fields=(), detail="", actor=None):
-    """Append an event in the current transaction; the caller commits with its own change.
+def _pending(session=None):
+    return (session or db.session()).info.setdefault(_PENDING, [])
 
-    actor is ("member", public_id), ("staff", public_id) or ("system", None); default: the
-    logged-in staff member, else the system.
-    """
-    actor_type, actor_id = actor or _current_actor()
-    head = db.session.execute(select(AuditHead).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, hash=GENESIS)
-        db.session.add(head)
-    event = AuditEvent(
-        at=utcnow().replace(microsecond=0),
-        actor_type=actor_type,
-        actor_id=actor_id,
-        action=action,
-        subject_id=subject,
-        fields=",".join(sorted(fields)),
-        detail=detail[:200],
-        prev_hash=head.hash,
+
+def record(action, *, subject=None, fields=(), detail="", actor=None):
+    """Add an event to the current action; it is appended when the action's transaction commits."""
+    actor_type, actor_id = _actor_pair(actor)
+    _pending().append(
+        {
+            "at": utcnow().replace(microsecond=0),
+            "actor_type": actor_type,
+            "actor_id": actor_id,
+            "action": action,
+            "subject_id": subject,
+            "fields": ",".join(sorted(fields)),
+            "detail": detail[:200],
+        }
     )
-    event.hash = event.compute_hash()
-    head.hash = event.hash
-    db.session.add(event)
-    return event
 
 
 def record_many(action, items, *, detail="", actor=None):
-    """Append one event per (subject, field names) in a single insert, chained as record() does.
-
-    For bulk work (an import of thousands of members), where one query per event would dominate.
-    """
-    actor_type, actor_id = actor or _current_actor()
-    head = db.session.execute(select(AuditHead).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, hash=GENESIS)
-        db.session.add(head)
-    at = utcnow().replace(microsecond=0)
-    rows, prev = [], head.hash
+    """Add one event per (subject, field names); for bulk work they go in one insert."""
+    count = 0
     for subject, fields in items:
-        values = {
-            "at": at, "actor_type": actor_type, "actor_id": actor_id, "action": action,
-            "subject_id": subject, "fields": ",".join(sorted(fields)), "detail": detail[:200],
-            "prev_hash": prev,
-        }  # fmt: skip
-        values["hash"] = prev = _hash(values)
-        rows.append(values)
-    if rows:
-        db.session.execute(insert(AuditEvent), rows)
-        head.hash = prev
-        db.session.flush()
-    return len(rows)
+        record(action, subject=subject, fields=fields, detail=detail, actor=actor)
+        count += 1
+    return count
+
+
+def take_pending(session=None):
+    """Remove and return the events collected but not yet appended."""
+    session = session or db.session()
+    return session.info.pop(_PENDING, [])
+
+
+def put_back(events, session=None):
+    """Return collected events to the current action (ahead of any collected since)."""
+    if events:
+        pending = _pending(session)
+        pending[:0] = events
+
+
+def has_pending(session=None):
+    """True if events wait to be appended."""
+    return bool((session or db.session()).info.get(_PENDING))
+
+
+def append(session, events):
+    """Chain and insert the events in the session's transaction, under the head's lock."""
+    head = session.execute(select(AuditHead.hash).where(AuditHead.id == 1).with_for_update())
+    prev = head.scalar_one_or_none()
+    if prev is None:
+        session.execute(insert(AuditHead).values(id=1, hash=GENESIS))
+        prev = GENESIS
+    key = audit_key()
+    rows = []
+    for values in events:
+        row = {**values, "prev_hash": prev}
+        row["hash"] = prev = chain_hash(row, key)
+        rows.append(row)
+    session.execute(insert(AuditEvent), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+    return prev
+
+
+@event.listens_for(Session, "before_commit")
+def _append_before_commit(session):
+    events = session.info.pop(_PENDING, None)
+    if events:
+        append(session, events)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session, previous_transaction):
+    # What a rolled-back action recorded did not happen; the unit of work keeps the reads.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def head_hash():
+    """The newest hash of the chain (the genesis value when the log is empty)."""
+    return db.session.scalar(select(AuditHead.hash).where(AuditHead.id == 1)) or GENESIS
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of walking the chain: intact, or the first event that breaks it and why."""
+
+    events: int
+    broken_at: int | None = None  # event id; -1 when the head does not match the last event
+    reason: str = ""
+
+    @property
+    def intact(self):
+        """True when every event and the head check out."""
+        return self.broken_at is None
+
+
+def verify(key=None):
+    """Walk the log in order, recomputing each keyed hash and link."""
+    key = key or audit_key()
+    expected_prev, count = GENESIS, 0
+    columns = [AuditEvent.id, AuditEvent.hash, *(getattr(AuditEvent, n) for n in HASHED)]
+    rows = db.session.execute(select(*columns).order_by(AuditEvent.id)).yield_per(2000)
+    for row in rows:
+        values = row._asdict()
+        if values["prev_hash"] != expected_prev:
+            return Verification(count, values["id"], "missing or reordered event before this one")
+        if not hmac.compare_digest(chain_hash(values, key), values["hash"]):
+            return Verification(count, values["id"], "changed, or hashed without the audit key")
+        expected_prev = values["hash"]
+        count += 1
+    if head_hash() != expected_prev:
+        return Verification(count, -1, "the head does not match the last event")
+    return Verification(count)
 
 
 def verify_chain():
-    """Walk the log in order; return the id of the first broken event, or None if intact."""
-    expected_prev = GENESIS
-    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
-        if event.prev_hash != expected_prev or event.compute_hash() != event.hash:
-            return event.id
-        expected_prev = event.hash
-    head = db.session.get(AuditHead, 1)
-    if head is not None and head.hash != expected_prev:
-        return -1
-    return None
+    """The id of the first broken event, or None if the chain is intact."""
+    return verify().broken_at

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.database import utcnow
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.members import fields
 from clubsite.members.models import ConsentEvent, ConsentWording, Suppression
@@ -62,7 +63,7 @@ def record(member, purpose_id, kind, *, source, actor, language=None, wording=No
         kind=kind,
         at=utcnow(),
         source=source,
-        actor=actor,
+        actor=as_actor(actor).ledger,
         wording_hash=digest,
         proof=proof[:200],
     )

@@ -17,6 +17,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 
+from clubsite.domain import DomainError
 from clubsite.privacy.normalize import normalize_phone_for_index
 
 NAME_MAX_LEN = 80
@@ -54,12 +55,8 @@ MSG_CODE_CHECK = _l(
 )
 
 
-class ValidationError(ValueError):
+class ValidationError(DomainError):
     """User input was refused; .message is a lazy, translatable explanation."""
-
-    def __init__(self, message) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def clean_text(value: str | None, *, max_len: int, field_label=None) -> str:

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from clubsite.database import as_utc, new_public_id, utcnow
+from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ
 from clubsite.members.duplicates import merge_hook
@@ -31,17 +32,14 @@ OPEN_REQUEST_STATUSES = ("open", "in_progress")
 SOON = timedelta(days=7)  # "near the deadline" on the home page and the overview
 
 
-class RegisterError(ValueError):
+class RegisterError(DomainError):
     """A refused register change; .message is for the user, .field names the form field."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class StaleEntry(RegisterError):
     """The entry changed since the form was made (optimistic locking)."""
+
+    status = 409
 
 
 STALE = _l(

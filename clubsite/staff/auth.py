@@ -1,9 +1,12 @@
-"""Flask-Login wiring: the cookie holds only a session token; the server decides if it is valid."""
+"""Flask-Login wiring: the cookie holds only a session token; the server decides if it is valid.
+
+log_in and log_out write: call them inside the action's unit_of_work.write() block.
+"""
 
 from flask import session
 from flask_login import login_user, logout_user
 
-from clubsite.extensions import db, login_manager
+from clubsite.extensions import login_manager
 from clubsite.staff import service
 
 # Kept across the session reset at login/logout: a language choice is not a secret.
@@ -36,7 +39,6 @@ def log_in(user, *, second_factor_done=None):
         second_factor_done = user.totp_secret is None
     _reset_session()
     token = service.start_session(user, second_factor_done=second_factor_done)
-    db.session.commit()
     session["sid"] = token
     if second_factor_done:
         login_user(user)
@@ -57,6 +59,5 @@ def finish_second_factor(user):
 def log_out():
     """End the server-side session and clear the cookie session."""
     service.end_session(session.get("sid"))
-    db.session.commit()
     logout_user()
     _reset_session()

@@ -5,6 +5,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
+from clubsite.domain import DomainError
+
 # OWASP Password Storage Cheat Sheet (2025): argon2id, m = 19 MiB, t = 2, p = 1 as the minimum.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
 MIN_LENGTH = 12
@@ -15,12 +17,8 @@ MIN_STRENGTH = 3  # zxcvbn score 0..4; 3 = "safely unguessable"
 _DUMMY_HASH = HASHER.hash("clubsite-dummy-password-for-timing")
 
 
-class PasswordPolicyError(ValueError):
+class PasswordPolicyError(DomainError):
     """The password does not meet the policy; .message says why in the user's language."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def hash_password(password):

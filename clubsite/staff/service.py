@@ -3,13 +3,16 @@
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
+from clubsite import unit_of_work
 from clubsite.database import as_utc, utcnow
+from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.privacy.roles import ROLES
@@ -28,21 +31,20 @@ INVITE_LINK_HOURS = 72
 PENDING_CODE_MINUTES = 5  # time to type the two-factor code after the password
 
 
-class StaffError(ValueError):
+class StaffError(DomainError):
     """A refused staff action; .message is for the user, .field names the form field."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class LoginFailed(StaffError):
     """Wrong login name or password (deliberately not saying which)."""
 
+    keeps_changes = True  # the failure counts towards the lock
+
 
 class LoginLocked(StaffError):
     """Too many failures for this login name; try again later."""
+
+    keeps_changes = True
 
 
 def _token_hash(token):
@@ -109,25 +111,48 @@ def _set_password(user, password):
     user.password_changed_at = utcnow()
 
 
-def authenticate(email, password, *, now=None):
-    """Return the staff member for a correct login; raise LoginFailed or LoginLocked otherwise.
+@dataclass
+class LoginAttempt:
+    """A checked login, not yet recorded: the slow password check runs outside the write."""
+
+    email: str
+    password: str
+    user: StaffUser | None
+    locked: bool
+    correct: bool
+
+
+def check_credentials(email, password, *, now=None):
+    """Check a login (reads only): the argon2 work happens here, outside any write lock.
 
     Known and unknown login names take the same path: same throttle, same argon2 work, same
     message, so the form does not reveal which addresses have accounts.
     """
-    now = now or utcnow()
     if locked_until(email, now=now):
         verify_password(None, password)
-        raise LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
+        return LoginAttempt(email, password, None, locked=True, correct=False)
     user = find_by_email(email) if len(email) <= 254 else None
-    ok = verify_password(user.password_hash if user else None, password)
-    if ok and user.active:
-        clear_failures(email)
+    correct = verify_password(user.password_hash if user else None, password)
+    return LoginAttempt(email, password, user, locked=False, correct=bool(correct and user.active))
+
+
+def settle_login(attempt, *, now=None):
+    """Record a checked login: clear or count failures; the staff member, or LoginFailed/Locked."""
+    if attempt.locked:
+        raise LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
+    user = attempt.user
+    if attempt.correct:
+        clear_failures(attempt.email)
         if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+            user.password_hash = hash_password(attempt.password)
         return user
-    record_failure(email, user, now=now)
+    record_failure(attempt.email, user, now=now)
     raise LoginFailed(_l("The email or password is not correct."))
+
+
+def authenticate(email, password, *, now=None):
+    """Return the staff member for a correct login; raise LoginFailed or LoginLocked otherwise."""
+    return settle_login(check_credentials(email, password, now=now), now=now)
 
 
 def locked_until(email, *, kind="login", now=None):
@@ -214,14 +239,19 @@ def load_session(token, *, now=None, pending=False):
     if pending:
         aged = now - as_utc(record.created_at) > timedelta(minutes=PENDING_CODE_MINUTES)
     user = db.session.get(StaffUser, record.staff_id)
+    token_hash = record.token_hash
     if idle or aged or user is None or not user.active:
-        db.session.delete(record)
-        db.session.commit()
+        with unit_of_work.write():
+            db.session.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash))
         return None
-    # Write at most once a minute: a page view should not always cost a write.
+    # Write at most once a minute, in a short write of its own: a page view is a read.
     if now - as_utc(record.last_seen_at) > timedelta(seconds=60):
-        record.last_seen_at = now
-        db.session.commit()
+        with unit_of_work.write():
+            db.session.execute(
+                update(StaffSession)
+                .where(StaffSession.token_hash == token_hash)
+                .values(last_seen_at=now)
+            )
     return user
 
 
