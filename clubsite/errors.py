@@ -16,6 +16,10 @@ MESSAGES = {
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
     404: (_l("Page not found"), _l("There is no page at this address.")),
     405: (_l("Not allowed"), _l("This action is not allowed here.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l("Someone else changed this meanwhile. Reload the page and try again."),
+    ),
     413: (_l("Too large"), _l("The file is too large.")),
     429: (
         _l("Too many attempts"),

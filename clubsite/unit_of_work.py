@@ -135,11 +135,13 @@ def append_reads():
 def init_app(app):
     """Reads by default for every request; the read audit at the end; domain errors mapped."""
 
-    @app.before_request
     def _begin_reading():
         state = _state()
         state["read_only"] = True
         set_transactions_begin(False)
+
+    # First of all before-request hooks: the login and two-factor checks already read.
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin_reading)
 
     @app.after_request
     def _finish(response):

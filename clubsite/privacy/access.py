@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from clubsite.domain import DomainError
+from clubsite.domain import Actor, DomainError
 from clubsite.members import fields as store
 from clubsite.members.models import Member, MemberPurpose
 from clubsite.privacy import audit
@@ -27,9 +27,13 @@ ACTIONS = {
 
 
 class AccessDenied(DomainError):
-    """The staff member may not see or do this."""
+    """The staff member may not see or do this; .what names the action (never shown)."""
 
     status = 403
+
+    def __init__(self, what=None):
+        super().__init__()
+        self.what = what
 
     def default_message(self):
         """Said on the 403 page."""
@@ -93,7 +97,7 @@ def read_member(user, member, *, action="member.read"):
     require(user, "view", member)
     names = sorted(visible_fields(user, member))
     values = store.read(member, names)
-    audit.record(action, subject=member.public_id, fields=names)
+    audit.record(action, subject=member.public_id, fields=names, actor=Actor.staff(user))
     return MemberView(member, values, visible_purposes(user, member))
 
 
@@ -109,7 +113,10 @@ def read_names(user, members):
         views.append(MemberView(member, store.read(member, names), []))
     if members:
         audit.record(
-            "member.list", fields=["first_name", "last_name"], detail=f"rows={len(members)}"
+            "member.list",
+            fields=["first_name", "last_name"],
+            detail=f"rows={len(members)}",
+            actor=Actor.staff(user),
         )
     return views
 
