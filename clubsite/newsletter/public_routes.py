@@ -8,7 +8,8 @@ token: it is exempt from CSRF and is authorised by the signed token in the URL i
 from flask import render_template, session
 from flask_babel import force_locale
 
-from clubsite.extensions import csrf, db
+from clubsite import unit_of_work
+from clubsite.extensions import csrf
 from clubsite.newsletter import public_bp
 from clubsite.newsletter.unsubscribe import delivery_for_token, unsubscribe
 
@@ -38,6 +39,6 @@ def unsubscribe_now(token):
     delivery = delivery_for_token(token)
     if delivery is None:
         return _render("newsletter/unsubscribe_invalid.html", None, 404)
-    unsubscribe(delivery)
-    db.session.commit()
+    with unit_of_work.write():
+        unsubscribe(delivery)
     return _render("newsletter/unsubscribed.html", delivery)

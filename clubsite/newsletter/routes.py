@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from clubsite import unit_of_work
 from clubsite.backoffice.forms import EmptyForm
 from clubsite.backoffice.guard import requires
 from clubsite.extensions import db
@@ -76,27 +77,14 @@ def campaign_edit(public_id):
 def _compose(newsletter):
     form = NewsletterForm(obj=newsletter)
     if form.validate_on_submit():
-        try:
-            newsletter = service.save_draft(newsletter, form.values(), staff=current_user)
-        except service.NewsletterError as exc:
-            db.session.rollback()
-            _apply_errors(form, exc)
-        else:
-            db.session.commit()
+        with unit_of_work.write(form) as outcome:
+            saved = service.save_draft(newsletter, form.values(), staff=current_user)
+        if outcome.ok:
             flash(_("The draft is saved."), "success")
-            return redirect(url_for("newsletter.campaign_detail", public_id=newsletter.public_id))
+            return redirect(url_for("newsletter.campaign_detail", public_id=saved.public_id))
     return render_template(
         "newsletter/compose.html", form=form, newsletter=newsletter, audience=_audience_overview()
     )
-
-
-def _apply_errors(form, exc):
-    for name, message in exc.errors.items():
-        field = getattr(form, name, None) if name else None
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-        else:
-            form.form_errors.append(message)
 
 
 @bp.route("/<public_id>")
@@ -153,17 +141,16 @@ def campaign_action(public_id, action):
     newsletter = _newsletter_or_404(public_id)
     if action not in ACTIONS:
         abort(404)
-    if not EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if not form.validate_on_submit():
         abort(400)
     run, message = ACTIONS[action]
-    try:
+    with unit_of_work.write(form) as outcome:  # a refusal is flashed on the campaign's page
         run(newsletter, staff=current_user)
-    except service.NewsletterError as exc:
-        db.session.rollback()
-        for error in exc.errors.values():
+    if outcome.error is not None:
+        for error in outcome.error.errors.values():
             flash(str(error), "error")
         return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
-    db.session.commit()
     flash(str(message), "success")
     if action == "delete":
         return redirect(url_for("newsletter.campaign_list"))

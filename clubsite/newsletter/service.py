@@ -1,6 +1,7 @@
 """Newsletter actions: write a draft, send it (freeze the audience), pause, resume, cancel.
 
-Every function changes the session only; the caller commits once per user action.
+Every function changes the session only; the caller's write block (clubsite.unit_of_work) commits
+once per user action.
 """
 
 import json
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
 from clubsite.database import as_utc, utcnow
-from clubsite.domain import DomainError
+from clubsite.domain import Actor, DomainError
 from clubsite.extensions import db
 from clubsite.mail import open_transport
 from clubsite.newsletter.audience import select_audience
@@ -117,7 +118,7 @@ def queue_newsletter(newsletter, *, staff, now=None):
         "newsletter.queued",
         fields=("email", "first_name"),
         detail=f"{newsletter.public_id}:{len(rows)}",
-        actor=("staff", staff.public_id),
+        actor=Actor.staff(staff),
     )
     return len(rows)
 

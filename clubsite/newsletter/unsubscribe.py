@@ -10,6 +10,7 @@ code does not process them.
 from sqlalchemy import select, update
 
 from clubsite.database import utcnow
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members.models import Member
@@ -44,5 +45,5 @@ def unsubscribe(delivery, *, now=None):
         .values(status="cancelled", last_error="unsubscribed")
         .execution_options(synchronize_session=False)
     )
-    end_purpose(member, "newsletter", actor="member", reason="unsubscribe")
+    end_purpose(member, "newsletter", actor=Actor.member(member), reason="unsubscribe")
     return True

@@ -5,16 +5,16 @@ from datetime import UTC, datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from clubsite import unit_of_work
 from clubsite.backoffice.forms import EmptyForm
 from clubsite.downloads import download
-from clubsite.extensions import db, limiter
+from clubsite.extensions import limiter
 from clubsite.i18n import current_language, format_date
 from clubsite.members import fields as store
-from clubsite.members.forms import apply_member_error, typed_values
-from clubsite.members.service import MemberError
+from clubsite.members.forms import typed_values
 from clubsite.privacy import consent
 from clubsite.privacy.purposes import FIELDS, PURPOSES
-from clubsite.privacy.validation import ValidationError, format_iban, format_phone
+from clubsite.privacy.validation import format_iban, format_phone
 from clubsite.public import bp, limits, mails, selfservice
 from clubsite.public.forms import CorrectionForm, EraseForm, LinkRequestForm, SubscribeForm
 from clubsite.public.member_session import (
@@ -40,13 +40,11 @@ def my_data():
     if form.validate_on_submit():
         if form.is_bot():
             return redirect(url_for("public.my_data_link_sent"))
-        try:
-            messages = selfservice.link_request_mails(form.email.data)
-        except ValidationError as exc:
-            form.email.errors = [exc.message]
-        else:
-            db.session.commit()
-            mails.deliver(messages)
+        with unit_of_work.write(form) as outcome:
+            member = selfservice.request_link(form.email.data)
+        if outcome.ok:
+            # Rendered after the commit; known and unknown addresses get the same answer.
+            mails.deliver(mails.access_link_mail(member) if member is not None else [])
             return redirect(url_for("public.my_data_link_sent"))
     return render_template("public/my_data_request.html", form=form)
 
@@ -62,13 +60,10 @@ def _open(kind, token):
         if request.method == "GET":
             peek(kind, token)
             return render_template("public/my_data_open.html", form=EmptyForm(), kind=kind)
-        member = selfservice.open_from_link(kind, token)
+        with unit_of_work.write():
+            member = selfservice.open_from_link(kind, token)
     except TokenError as exc:
         return link_invalid(exc.reason)
-    if member is None:
-        db.session.rollback()
-        return link_invalid("invalid")
-    db.session.commit()
     open_member_session(member)
     return redirect(url_for("public.my_data"))
 
@@ -125,7 +120,7 @@ def _render_overview(member, *, correction=None, erase=None, subscribe=None):
     wording = consent.wording_text("newsletter", member.language)
     subscribe = subscribe or SubscribeForm(formdata=None)
     subscribe.consent_newsletter_hash.data = consent.wording_hash(wording)
-    page = render_template(
+    return render_template(
         "public/my_data.html",
         member=member,
         export=export,
@@ -145,18 +140,15 @@ def _render_overview(member, *, correction=None, erase=None, subscribe=None):
         extra={k: v for k, v in export.items() if k not in BASE_KEYS and isinstance(v, list) and v},
         show=_display,
     )
-    db.session.commit()  # the audit event of this read
-    return page
 
 
-def _finish(outcome, message):
-    """Commit one action and tell the member what happened and what happens next."""
-    db.session.commit()
-    if outcome.status == "erased":
+def _finish(result, message):
+    """After an action's write block: tell the member what happened and what happens next."""
+    if result.status == "erased":
         close_member_session()
         return redirect(url_for("public.my_data_erased"))
-    if outcome.status == "requested":
-        due = format_date(outcome.request.due_at)
+    if result.status == "requested":
+        due = format_date(result.request.due_at)
         message = _(
             "We have received your request. The club will carry it out, or tell you why it "
             "cannot yet (for example while an invoice is unpaid), by %(date)s.",
@@ -173,7 +165,6 @@ def my_data_download(member, fmt):
     if fmt not in ("json", "csv"):
         abort(404)
     text = selfservice.export_text(member, fmt, language=current_language())
-    db.session.commit()
     return download(text, f"my-data.{fmt}")
 
 
@@ -183,13 +174,10 @@ def my_data_correct(member):
     """Correct your details; this also confirms they are right."""
     form = CorrectionForm()
     names = selfservice.correctable_fields(member)
-    try:
+    with unit_of_work.write(form) as outcome:
         changed = selfservice.correct(member, typed_values(form, names))
-    except MemberError as exc:
-        db.session.rollback()
-        apply_member_error(form, exc)
+    if not outcome.ok:
         return _render_overview(member, correction=form)
-    db.session.commit()
     flash(_("Your details are saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for("public.my_data"))
 
@@ -198,8 +186,8 @@ def my_data_correct(member):
 @member_required
 def my_data_verified(member):
     """ "My data is correct."""
-    selfservice.confirm_details(member)
-    db.session.commit()
+    with unit_of_work.write():
+        selfservice.confirm_details(member)
     flash(_("Thank you! We have noted that your details are correct."), "success")
     return redirect(url_for("public.my_data"))
 
@@ -208,8 +196,9 @@ def my_data_verified(member):
 @member_required
 def my_data_withdraw(member):
     """Withdraw consent to news and offers (or object to them): one click, effective at once."""
-    outcome = selfservice.withdraw_newsletter(member)
-    return _finish(outcome, _("You will receive no more news and offers from us."))
+    with unit_of_work.write():
+        result = selfservice.withdraw_newsletter(member)
+    return _finish(result, _("You will receive no more news and offers from us."))
 
 
 @bp.route("/mani-dati/beigt/<purpose_id>", methods=["POST"])
@@ -218,11 +207,10 @@ def my_data_end_purpose(member, purpose_id):
     """End one purpose (or ask the club to, where invoices may be involved)."""
     if purpose_id not in PURPOSES:
         return link_invalid("invalid")
-    outcome = selfservice.end_purpose(member, purpose_id)
+    with unit_of_work.write():
+        result = selfservice.end_purpose(member, purpose_id)
     name = PURPOSES[purpose_id].name
-    return _finish(
-        outcome, _("Done: “%(purpose)s” has ended and its data is erased.", purpose=name)
-    )
+    return _finish(result, _("Done: “%(purpose)s” has ended and its data is erased.", purpose=name))
 
 
 @bp.route("/mani-dati/dzest", methods=["POST"])
@@ -232,7 +220,9 @@ def my_data_erase(member):
     form = EraseForm()
     if not form.validate_on_submit():
         return _render_overview(member, erase=form)
-    return _finish(selfservice.erase_everything(member), "")
+    with unit_of_work.write():
+        result = selfservice.erase_everything(member)
+    return _finish(result, "")
 
 
 @bp.route("/mani-dati/jaunumi", methods=["POST"])
@@ -243,12 +233,10 @@ def my_data_subscribe(member):
     if not form.consent_newsletter.data:
         form.consent_newsletter.errors = [_("Tick the box to give your consent.")]
         return _render_overview(member, subscribe=form)
-    if not selfservice.subscribe_newsletter(member, form.consent_newsletter_hash.data):
-        form.consent_newsletter.errors = [
-            _("The consent text has changed. Please read it and tick the box again.")
-        ]
+    with unit_of_work.write(form) as outcome:
+        selfservice.subscribe_newsletter(member, form.consent_newsletter_hash.data)
+    if not outcome.ok:
         return _render_overview(member, subscribe=form)
-    db.session.commit()
     flash(_("Thank you! You will receive our news and offers."), "success")
     return redirect(url_for("public.my_data"))
 

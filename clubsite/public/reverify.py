@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from clubsite.database import utcnow
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.mail import MailError, open_transport
 from clubsite.members.models import Member
@@ -60,7 +61,7 @@ def send_reverification_mails(now=None, limit=500):
                 "member.reverify_sent",
                 subject=member.public_id,
                 detail=detail,
-                actor=("system", None),
+                actor=Actor.system(),
             )
             db.session.commit()
     return sent, failed

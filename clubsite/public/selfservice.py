@@ -1,26 +1,30 @@
 """What a member can do on "My data": see, download, correct, confirm, withdraw, end, erase.
 
-Each function changes the session only (the route commits once) and writes one audit event with
-the member as the actor. Actions the club must carry out itself (ending fee administration while
-invoices may be open) are filed in the subject-request register with their one-month deadline.
+Each function changes the session only (the route's write block commits once) and writes one
+audit event with the member as the actor. Actions the club must carry out itself (ending fee
+administration while invoices may be open) are filed in the subject-request register with their
+one-month deadline.
 """
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from clubsite.domain import Actor, DomainError
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members import service
 from clubsite.privacy import audit, consent, subject_access
-from clubsite.privacy.validation import validate_email
-from clubsite.public import mails, tokens
+from clubsite.privacy.validation import ValidationError, validate_email
+from clubsite.public import tokens
 from clubsite.registers.models import SubjectRequest
 from clubsite.registers.service import file_subject_request
 
 # Purposes the member cannot end alone: invoices and payments may have to be kept or settled.
 CLUB_MUST_ACT = ("fees",)
 OPEN_STATUSES = ("open", "in_progress")
+MSG_WORDING_CHANGED = _l("The consent text has changed. Please read it and tick the box again.")
 
 
 @dataclass
@@ -38,29 +42,38 @@ def record(action, member_public_id, *, fields=(), detail=""):
         subject=member_public_id,
         fields=fields,
         detail=detail,
-        actor=("member", member_public_id),
+        actor=Actor.member(member_public_id),
     )
 
 
-def link_request_mails(email_text):
-    """Messages to send for a link request: one if the address is a member's, else none.
+def request_link(email_text):
+    """A link request: the member the address belongs to (audited), or None.
 
-    Raises ValidationError for an address that is not one; that says nothing about members.
+    Raises a DomainError on the email field for an address that is not one; that says nothing
+    about members. The route renders the mail (mails.access_link_mail) after the write block.
     """
-    email = validate_email(email_text)
+    try:
+        email = validate_email(email_text)
+    except ValidationError as exc:
+        raise DomainError(exc.message, "email") from exc
     member = service.find_existing({"email": email})
     if member is None:
-        return []
+        return None
     record("link_requested", member.public_id)
-    return mails.access_link_mail(member)
+    return member
 
 
 def open_from_link(kind, token):
-    """Redeem a "My data" link; the member it opens (None if they no longer exist)."""
+    """Redeem a "My data" link; the member it opens.
+
+    Raises TokenError, also when the member no longer exists (the write block then rolls back,
+    and the link stays unused).
+    """
     public_id = tokens.redeem(kind, token)
     member = service.member_by_public_id(public_id)
-    if member is not None:
-        record("opened", public_id, detail=kind)
+    if member is None:
+        raise tokens.TokenError("invalid")
+    record("opened", public_id, detail=kind)
     return member
 
 
@@ -88,14 +101,14 @@ def correctable_fields(member):
 
 def correct(member, raw):
     """Correct details (raises MemberError); correcting also marks them verified."""
-    changed = service.update_fields(member, raw, actor="member")
+    changed = service.update_fields(member, raw, actor=Actor.member(member))
     record("corrected", member.public_id, fields=changed.keys())
     return changed
 
 
 def confirm_details(member):
     """ "My data is correct": the yearly accuracy check is done."""
-    service.mark_verified(member, actor="member")
+    service.mark_verified(member, actor=Actor.member(member))
     record("verified", member.public_id)
 
 
@@ -104,14 +117,14 @@ def withdraw_newsletter(member):
     enrolment = member.purpose("newsletter")
     if enrolment is None:
         return Outcome("done")
-    public_id = member.public_id
+    public_id, actor = member.public_id, Actor.member(member)
     kind = "objected" if enrolment.legal_basis == "legitimate_interest" else "withdrawn"
     email = store.read(member, ["email"]).get("email")
     last = len(member.purposes) == 1
     if kind == "objected" and consent.state(member, "newsletter") == "none":
         # Soft opt-in has no consent in the ledger to withdraw; the objection still belongs there.
-        consent.record(member, "newsletter", "objected", source="self-service", actor="member")
-    service.end_purpose(member, "newsletter", actor="member", reason="self-service")
+        consent.record(member, "newsletter", "objected", source="self-service", actor=actor)
+    service.end_purpose(member, "newsletter", actor=actor, reason="self-service")
     if email:
         consent.suppress(email, kind)
     record(kind, public_id, detail="newsletter")
@@ -138,7 +151,7 @@ def _file(member, details):
         "erasure",
         details,
         source="self-service",
-        actor=("member", member.public_id),
+        actor=Actor.member(member),
     )
     return Outcome("requested", request)
 
@@ -152,7 +165,8 @@ def end_purpose(member, purpose_id):
     if purpose_id in CLUB_MUST_ACT:
         return _file(member, f"End the purpose “{purpose_id}” (asked on the My data page).")
     public_id, last = member.public_id, len(member.purposes) == 1
-    dropped = service.end_purpose(member, purpose_id, actor="member", reason="self-service")
+    actor = Actor.member(member)
+    dropped = service.end_purpose(member, purpose_id, actor=actor, reason="self-service")
     record("purpose_ended", public_id, fields=dropped, detail=purpose_id)
     return Outcome("erased" if last else "done")
 
@@ -166,7 +180,7 @@ def erase_everything(member):
     public_id = member.public_id
     email = store.read(member, ["email"]).get("email")
     had_news = member.purpose("newsletter") is not None
-    service.erase_member(member, actor="member", reason="self-service")
+    service.erase_member(member, actor=Actor.member(member), reason="self-service")
     if email and had_news:
         consent.suppress(email, "withdrawn")
     record("erased", public_id)
@@ -174,12 +188,17 @@ def erase_everything(member):
 
 
 def subscribe_newsletter(member, shown_hash):
-    """Give consent to news from "My data": the link that opened it proved the address."""
+    """Give consent to news from "My data": the link that opened it proved the address.
+
+    Refused (a DomainError on the consent box) when the member already gets the news, has no
+    email address, or ticked the box under a wording that has since changed.
+    """
+    refused = DomainError(MSG_WORDING_CHANGED, "consent_newsletter")
     if member.purpose("newsletter") is not None or not member.has_field("email"):
-        return False
+        raise refused
     language = member.language
     if shown_hash != consent.wording_hash(consent.wording_text("newsletter", language)):
-        return False
+        raise refused
     email = store.read(member, ["email"])
     service.add_purpose(
         member,
@@ -187,8 +206,7 @@ def subscribe_newsletter(member, shown_hash):
         email,
         basis="consent",
         source="self-service",
-        actor="member",
+        actor=Actor.member(member),
         consent_confirmed=True,
     )
     record("subscribed", member.public_id, fields=["email"], detail="newsletter")
-    return True

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from clubsite.domain import Actor
 from clubsite.members import service
 from clubsite.members.forms import plan_for_choices, purposes_for_choices
 from clubsite.members.service import MemberError
@@ -58,5 +59,5 @@ def sign_up(choices, raw, *, consents, language):
     if errors:
         raise MemberError(errors)
     return service.enrol_member(
-        raw, purpose_ids, source="signup", actor="member", language=language
+        raw, purpose_ids, source="signup", actor=Actor.member(), language=language
     )

@@ -2,17 +2,18 @@
 
 from flask import redirect, render_template, request, url_for
 
+from clubsite import unit_of_work
 from clubsite.backoffice.forms import EmptyForm
-from clubsite.extensions import db, limiter
+from clubsite.domain import Actor
+from clubsite.extensions import limiter
 from clubsite.i18n import current_language
 from clubsite.members.forms import (
     TYPED_FIELDS,
-    apply_member_error,
     plan_for_choices,
     plans_by_combination,
     typed_values,
 )
-from clubsite.members.service import MemberError, confirm_consent, member_by_public_id
+from clubsite.members.service import confirm_consent, member_by_public_id
 from clubsite.privacy import consent
 from clubsite.privacy.purposes import SIGNUP_CHOICES
 from clubsite.public import bp, limits, mails
@@ -70,20 +71,17 @@ def signup():
     consents = {
         "newsletter": form.consent_newsletter_hash.data if form.consent_newsletter.data else None
     }
-    try:
+    with unit_of_work.write(form) as outcome:
         member, created = rules.sign_up(
             choices,
             typed_values(form, TYPED_FIELDS),
             consents=consents,
             language=current_language(),
         )
-        messages = mails.signup_mails(member, created)
-    except MemberError as exc:
-        db.session.rollback()
-        apply_member_error(form, exc)
+    if not outcome.ok:
         return _render_signup(form, choices)
-    db.session.commit()
-    mails.deliver(messages)
+    # Rendered after the commit, for new and existing people alike (the same time either way).
+    mails.deliver(mails.signup_mails(member, created))
     return redirect(url_for("public.signup_thanks"))
 
 
@@ -99,18 +97,27 @@ def signup_thanks():
 def confirm(token):
     """Confirm a subscription: the page asks for a click, so mail scanners confirm nothing."""
     try:
-        public_id = redeem("confirm", token) if request.method == "POST" else peek("confirm", token)
+        if request.method == "GET":
+            if member_by_public_id(peek("confirm", token)) is None:
+                raise TokenError("invalid")
+            return render_template("public/confirm.html", form=EmptyForm())
+        with unit_of_work.write():
+            active = _confirm(token)
     except TokenError as exc:
         return link_invalid(exc.reason)
-    member = member_by_public_id(public_id)
-    if member is None:
-        db.session.rollback()
-        return link_invalid("invalid")
-    if request.method == "GET":
-        return render_template("public/confirm.html", form=EmptyForm())
-    confirm_consent(member, "newsletter", source="email-link", actor="member")
-    active = consent.state(member, "newsletter") == "active"
-    db.session.commit()
     if not active:
         return link_invalid("nothing")
     return render_template("public/confirmed.html")
+
+
+def _confirm(token):
+    """Redeem the link and confirm the consent; True if the subscription is now active.
+
+    A link whose member no longer exists raises TokenError, so the block rolls back and the
+    link stays unused.
+    """
+    member = member_by_public_id(redeem("confirm", token))
+    if member is None:
+        raise TokenError("invalid")
+    confirm_consent(member, "newsletter", source="email-link", actor=Actor.member(member))
+    return consent.state(member, "newsletter") == "active"

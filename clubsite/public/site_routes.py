@@ -38,6 +38,5 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001  (any failure means "not healthy")
-        db.session.rollback()
         return {"status": "unavailable"}, 503
     return {"status": "ok"}

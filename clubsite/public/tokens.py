@@ -79,15 +79,18 @@ def peek(kind, token, *, now=None):
 
 
 def redeem(kind, token, *, now=None):
-    """Check the link like peek() and mark it used in the caller's transaction."""
+    """Check the link like peek() and mark it used in the caller's transaction.
+
+    Call it inside a write block (clubsite.unit_of_work.write): a TokenError raised here rolls
+    the block back.
+    """
     public_id = peek(kind, token, now=now)
     payload = _serializer(kind).loads(token)
     db.session.add(UsedToken(token_hash=_used_hash(kind, payload["j"]), used_at=now or utcnow()))
     try:
         db.session.flush()  # two clicks at once: the second hits the primary key
     except IntegrityError:
-        db.session.rollback()
-        raise TokenError("used") from None
+        raise TokenError("used") from None  # the caller's write block rolls back
     return public_id
 
 

@@ -5,8 +5,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from clubsite.database import utcnow
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.members.models import ConsentEvent, ErasureJournal, Member
+from clubsite.members.service import erase_member
 from clubsite.privacy.retention import run_retention
 from clubsite.public import tokens
 from clubsite.public.models import UsedToken
@@ -134,3 +136,17 @@ def test_one_link_cannot_be_hammered(client):
     token = tokens.issue("confirm", member_with_email(ANNA["email"]))
     statuses = [_post(client, f"/apstiprinat/{token}").status_code for _ in range(11)]
     assert statuses == [200] + [410] * 9 + [429]
+
+
+def test_link_of_an_erased_member_is_refused_and_stays_unused(client):
+    """A confirmation click for someone erased meanwhile confirms nothing and uses up nothing."""
+    english(client)
+    sign_up(client, ["newsletter"], {"email": ANNA["email"]})
+    member = member_with_email(ANNA["email"])
+    token = tokens.issue("confirm", member)
+    erase_member(member, actor=Actor.system(), reason="test")
+    db.session.commit()
+    response = _post(client, f"/apstiprinat/{token}")
+    assert response.status_code == 400
+    assert "This link is not valid" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(UsedToken)) == 0

@@ -5,13 +5,16 @@ import io
 import json
 import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.members import fields as store
+from clubsite.members.service import erase_member
 from clubsite.privacy.audit import AuditEvent
 from clubsite.public import tokens
 from clubsite.public.member_session import SESSION_KEY, UNTIL_KEY
+from clubsite.public.models import UsedToken
 from tests.conftest import csrf_token
 from tests.public.helpers import (
     ANNA,
@@ -220,3 +223,18 @@ def test_reverification_link_opens_my_data(client):
     response = open_my_data(client, member, kind="reverify")
     assert response.status_code == 302
     assert "Kalniņa" in client.get("/mani-dati").get_data(as_text=True)
+
+
+def test_link_of_an_erased_member_opens_nothing_and_stays_unused(client):
+    """A "My data" link for someone erased meanwhile opens no session and is not used up."""
+    english(client)
+    member = enrol(ANNA, ["access", "fees"])
+    token = tokens.issue("access", member)
+    erase_member(member, actor=Actor.system(), reason="test")
+    db.session.commit()
+    path = f"/mani-dati/atvert/{token}"
+    response = client.post(path, data={"csrf_token": csrf_token(client, "/mani-dati")})
+    assert response.status_code == 400
+    with client.session_transaction() as session:
+        assert SESSION_KEY not in session
+    assert db.session.scalar(select(func.count()).select_from(UsedToken)) == 0

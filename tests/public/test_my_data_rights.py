@@ -152,3 +152,17 @@ def test_actions_need_an_open_session(client):
         assert response.status_code == 302
     assert news_state(member) == "active"
     assert len(member_with_email(ANNA["email"]).purposes) == 3
+
+
+def test_subscribing_under_a_changed_wording_is_refused_on_the_box(client):
+    """A box ticked under other words stores nothing; the page says why, next to the box."""
+    english(client)
+    member = enrol(ANNA, ["access", "fees"])
+    open_my_data(client, member)
+    refused = _post(
+        client, "/mani-dati/jaunumi", consent_newsletter="y", consent_newsletter_hash="0" * 64
+    )
+    assert refused.status_code == 200
+    assert "The consent text has changed" in refused.get_data(as_text=True)
+    assert news_state(member) == "none"
+    assert member_with_email(ANNA["email"]).purpose("newsletter") is None
