@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from clubsite.access.models import CheckIn
 from clubsite.database import utcnow
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.fees.invoices import overdue_query
 from clubsite.fees.models import Invoice, Membership
@@ -119,6 +120,7 @@ def check_in(text, *, user, location_id=None, now=None):
             subject=member.public_id,
             fields=["first_name"] if shown else [],
             detail=decision.reason,
+            actor=Actor.staff(user),
         )
     return CheckInResult(decision, first_name, now)
 
@@ -141,5 +143,10 @@ def recent_check_ins(user, *, limit=10, now=None):
             read += 1
         entries.append((entry.at, name, entry.allowed, entry.reason))
     if read:
-        audit.record("member.checkin_list", fields=["first_name"], detail=f"rows={read}")
+        audit.record(
+            "member.checkin_list",
+            fields=["first_name"],
+            detail=f"rows={read}",
+            actor=Actor.staff(user),
+        )
     return entries

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.forms import EmptyForm
 from clubsite.backoffice.guard import requires
@@ -17,8 +18,7 @@ from clubsite.bookings.errors import BookingError, StaleBooking
 from clubsite.bookings.forms import BookingForm, CancelBookingForm, ChangeBookingForm, HallForm
 from clubsite.bookings.times import local_day, parse_day
 from clubsite.database import as_utc, utcnow
-from clubsite.extensions import db
-from clubsite.formtools import apply_service_error
+from clubsite.domain import Actor
 from clubsite.i18n import today_local
 
 
@@ -36,16 +36,8 @@ def _day_arg():
         return today_local()
 
 
-def _attempt(form, action):
-    """Run one service action as one transaction; a refusal becomes a form error."""
-    try:
-        result = action()
-    except BookingError as exc:
-        db.session.rollback()
-        apply_service_error(form, exc)
-        return None
-    db.session.commit()
-    return result
+def _actor():
+    return Actor.staff(current_user)
 
 
 @bp.route("/bookings")
@@ -53,8 +45,7 @@ def _attempt(form, action):
 def bookings():
     """One day's bookings with names: the printable "today's bookings" list."""
     day = _day_arg()
-    rows = schedule.day_rows(current_user, day)
-    db.session.commit()  # the audit record of the names read
+    rows = schedule.day_rows(current_user, day)  # the names read are audited at the end
     return render_template(
         "backoffice/bookings/day.html",
         day=day,
@@ -71,7 +62,6 @@ def bookings_week():
     """The week (Monday to Sunday) of the chosen day, hall by hall."""
     day = _day_arg()
     days, grid = schedule.week_grid(current_user, day)
-    db.session.commit()
     return render_template(
         "backoffice/bookings/week.html",
         day=day,
@@ -95,15 +85,15 @@ def booking_new():
         if form.search.data:
             _search(form)
         else:
-            booking = _attempt(form, lambda: service.book(current_user, form.values()))
-            if booking is not None:
-                flash(_("The hall is booked."), "success")
+            with unit_of_work.write(form) as outcome:
+                booking = service.book(current_user, form.values())
                 day = local_day(as_utc(booking.starts_at)).isoformat()
+            if outcome.ok:
+                flash(_("The hall is booked."), "success")
                 return redirect(url_for("backoffice.bookings", day=day))
     if form.member.data and not form.member.choices:
         chosen = service.chosen_member(current_user, form.member.data)
         form.member.choices = [chosen] if chosen else []
-    db.session.commit()  # audit records of the names shown
     return render_template("backoffice/bookings/new.html", form=form)
 
 
@@ -132,21 +122,16 @@ def booking_detail(public_id):
     form.hall.choices = [(h.public_id, h.name) for h in halls.active_halls()]
     stale = False
     if form.validate_on_submit():
-        try:
+        with unit_of_work.write(form) as outcome:
             service.change_booking(current_user, public_id, form.values())
-        except BookingError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-            stale = isinstance(exc, StaleBooking)
-            booking = _booking_or_404(public_id)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The booking is changed."), "success")
             return redirect(url_for("backoffice.booking_detail", public_id=public_id))
-    row, contact = schedule.booking_details(current_user, booking)
+        stale = isinstance(outcome.error, StaleBooking)
+        booking = _booking_or_404(public_id)  # as it is now (404 if cancelled meanwhile)
+    row, contact = schedule.booking_details(current_user, booking)  # the read audited at the end
     if request.method == "GET" or stale:
         _fill_change_form(form, row, contact)
-    db.session.commit()  # audit record of the contact read
     return render_template(
         "backoffice/bookings/detail.html",
         row=row,
@@ -178,13 +163,11 @@ def booking_cancel(public_id):
     if not form.validate_on_submit():
         abort(400)
     day = local_day(as_utc(booking.starts_at)).isoformat()
-    try:
+    with unit_of_work.write(form) as outcome:
         service.cancel_booking(current_user, public_id, form.version.data)
-    except BookingError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+    if not outcome.ok:
+        flash(str(outcome.error.message), "error")
         return redirect(url_for("backoffice.booking_detail", public_id=public_id))
-    db.session.commit()
     flash(_("The booking is cancelled."), "success")
     return redirect(url_for("backoffice.bookings", day=day))
 
@@ -194,9 +177,12 @@ def booking_cancel(public_id):
 def halls_list():
     """Every hall, and the form to add one."""
     form = _hall_form()
-    if form.validate_on_submit() and _attempt(form, lambda: halls.add_hall(form.values())):
-        flash(_("The hall is added."), "success")
-        return redirect(url_for("backoffice.halls_list"))
+    if form.validate_on_submit():
+        with unit_of_work.write(form) as outcome:
+            halls.add_hall(form.values(), actor=_actor())
+        if outcome.ok:
+            flash(_("The hall is added."), "success")
+            return redirect(url_for("backoffice.halls_list"))
     return render_template(
         "backoffice/bookings/halls.html",
         form=form,
@@ -236,9 +222,12 @@ def hall_detail(public_id):
     """Rename a hall or change its capacity or location; deactivate or activate it."""
     hall = _hall_or_404(public_id)
     form = _hall_form(hall)
-    if form.validate_on_submit() and _attempt(form, lambda: halls.update_hall(hall, form.values())):
-        flash(_("The hall is saved."), "success")
-        return redirect(url_for("backoffice.halls_list"))
+    if form.validate_on_submit():
+        with unit_of_work.write(form) as outcome:
+            halls.update_hall(hall, form.values(), actor=_actor())
+        if outcome.ok:
+            flash(_("The hall is saved."), "success")
+            return redirect(url_for("backoffice.halls_list"))
     return render_template(
         "backoffice/bookings/hall_detail.html", hall=hall, form=form, action_form=EmptyForm()
     )
@@ -251,16 +240,15 @@ def hall_action(public_id, action):
     hall = _hall_or_404(public_id)
     if action not in ("activate", "deactivate"):
         abort(404)
-    if not EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if not form.validate_on_submit():
         abort(400)
-    try:
-        halls.set_hall_active(hall, action == "activate")
-    except BookingError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
+    with unit_of_work.write(form) as outcome:
+        halls.set_hall_active(hall, action == "activate", actor=_actor())
+    if outcome.ok:
         flash(_("The hall is saved."), "success")
+    else:
+        flash(str(outcome.error.message), "error")
     return redirect(url_for("backoffice.halls_list"))
 
 
@@ -284,8 +272,7 @@ def occupancy():
 @home_panel("bookings", _l("Today's bookings"), "backoffice/panels/bookings_today.html", order=20)
 def bookings_panel(user):
     """Today's bookings with names, for reception."""
-    rows = schedule.today_rows(user)
-    db.session.commit()  # the home view does not commit; the names read must stay audited
+    rows = schedule.today_rows(user)  # the names read are audited at the end of the request
     return {"rows": rows, "today": today_local()}
 
 

@@ -3,12 +3,12 @@
 from flask import render_template
 from flask_login import current_user
 
+from clubsite import unit_of_work
 from clubsite.access import hooks  # noqa: F401  (registers retention, erasure and home panel)
 from clubsite.access.forms import CheckInForm
 from clubsite.access.service import check_in
 from clubsite.backoffice import bp
 from clubsite.backoffice.guard import requires
-from clubsite.extensions import db
 
 
 @bp.route("/checkin", methods=["GET", "POST"])
@@ -18,7 +18,12 @@ def checkin():
     form = CheckInForm()
     result = None
     if form.validate_on_submit():
-        result = check_in(form.card.data, user=current_user, location_id=current_user.location_id)
-        db.session.commit()
-        form.card.data = ""  # ready for the next card
+        with unit_of_work.write(form) as outcome:  # the attempt is logged, allowed or not
+            result = check_in(
+                form.card.data, user=current_user, location_id=current_user.location_id
+            )
+        if outcome.ok:
+            form.card.data = ""  # ready for the next card
+        else:
+            result = None
     return render_template("backoffice/checkin.html", form=form, result=result)

@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
+from clubsite import unit_of_work
 from clubsite.access.service import decide
 from clubsite.backoffice import bp
 from clubsite.backoffice.guard import requires
+from clubsite.domain import Actor
 from clubsite.downloads import download
 from clubsite.extensions import db
 from clubsite.fees import export, hooks, invoices, service  # noqa: F401  (hooks registers)
@@ -27,7 +28,6 @@ from clubsite.fees.forms import (
     VersionForm,
 )
 from clubsite.fees.money import cents_to_text
-from clubsite.formtools import apply_service_error
 from clubsite.i18n import today_local
 from clubsite.members.models import Member
 from clubsite.members.search import search_members
@@ -39,23 +39,7 @@ OVERDUE_PAGE = 200
 
 
 def _actor():
-    return f"staff:{current_user.public_id}"
-
-
-def _run(form, action):
-    """Run one service action and commit; a refusal or a stale row becomes a form error."""
-    try:
-        result = action()
-        db.session.commit()
-    except service.FeesError as exc:
-        db.session.rollback()
-        apply_service_error(form, exc)
-        return None
-    except StaleDataError:
-        db.session.rollback()
-        form.form_errors.append(service.STALE)
-        return None
-    return result or True
+    return Actor.staff(current_user)
 
 
 def _month_choices(today):
@@ -96,10 +80,9 @@ def fees_plans():
     """The plans, and the form to add one."""
     form = PlanForm()
     if form.validate_on_submit():
-        done = _run(
-            form, lambda: service.create_plan(form.name.data, form.price.cents, form.period.data)
-        )
-        if done:
+        with unit_of_work.write(form) as outcome:
+            service.create_plan(form.name.data, form.price.cents, form.period.data, actor=_actor())
+        if outcome.ok:
             flash(_("The plan is saved."), "success")
             return redirect(url_for("backoffice.fees_plans"))
     return render_template(
@@ -117,18 +100,17 @@ def fees_plan_edit(public_id):
         form.price.data = cents_to_text(plan.price_cents)
         form.version.data = plan.version
     if form.validate_on_submit():
-        done = _run(
-            form,
-            lambda: service.update_plan(
+        with unit_of_work.write(form) as outcome:
+            service.update_plan(
                 plan,
                 name=form.name.data,
                 price_cents=form.price.cents,
                 period=form.period.data,
                 active=form.active.data,
                 expected_version=form.version.data,
-            ),
-        )
-        if done:
+                actor=_actor(),
+            )
+        if outcome.ok:
             flash(_("The plan is saved."), "success")
             return redirect(url_for("backoffice.fees_plans"))
     return render_template("backoffice/fees/plan_edit.html", form=form, plan=plan)
@@ -145,9 +127,9 @@ def fees_generate():
         return redirect(url_for("backoffice.fees_home"))
     first = datetime.strptime(form.month.data, "%Y-%m").date()
     last = service.add_months(first, 1) - timedelta(days=1)
-    issued = invoices.generate_invoices(first, last, actor=_actor())
-    db.session.commit()
-    flash(_("%(count)d invoices issued.", count=len(issued)), "success")
+    with unit_of_work.write():
+        issued = len(invoices.generate_invoices(first, last, actor=_actor()))
+    flash(_("%(count)d invoices issued.", count=issued), "success")
     return redirect(url_for("backoffice.fees_home"))
 
 
@@ -155,8 +137,7 @@ def fees_generate():
 @requires("fees")
 def fees_overdue():
     """Open invoices past their due date, oldest first, with the buyer's name."""
-    rows, names, members = invoices.overdue_list(OVERDUE_PAGE)
-    db.session.commit()  # the audit event of the read
+    rows, names, members = invoices.overdue_list(OVERDUE_PAGE, actor=_actor())
     return render_template(
         "backoffice/fees/overdue.html",
         rows=rows,
@@ -188,8 +169,7 @@ def fees_export():
         return redirect(url_for("backoffice.fees_home"))
     kind = "payments" if request.args.get("kind") == "payments" else "invoices"
     make = export.payments_csv if kind == "payments" else export.invoices_csv
-    body = make(first, last)
-    db.session.commit()  # the audit event of the export
+    body = make(first, last, actor=_actor())  # the export's audit event goes at the end
     filename = f"{kind}-{first.isoformat()}-{last.isoformat()}.csv"
     return download(body, filename)
 
@@ -215,18 +195,13 @@ def fees_member(public_id):
     if request.method == "GET":
         form.starts_on.data = today_local()
     if form.validate_on_submit():
-        plan = service.plan_by_public_id(form.plan.data)
-        done = _run(
-            form,
-            lambda: service.sell_membership(
-                member, plan, starts_on=form.starts_on.data, actor=_actor()
-            ),
-        )
-        if done:
+        with unit_of_work.write(form) as outcome:
+            plan = service.plan_by_public_id(form.plan.data)
+            service.sell_membership(member, plan, starts_on=form.starts_on.data, actor=_actor())
+        if outcome.ok:
             flash(_("The membership is sold and its first invoice issued."), "success")
             return redirect(url_for("backoffice.fees_member", public_id=public_id))
     view = access.read_member(current_user, member, action="fees.member_read")
-    db.session.commit()
     invoice_rows, invoiced, paid, balance = invoices.statement(member)
     return render_template(
         "backoffice/fees/member.html",
@@ -250,17 +225,15 @@ def fees_membership_end(public_id):
     member = _member_or_404(member_id=membership.member_id)
     form = EndMembershipForm()
     if form.validate_on_submit():
-        done = _run(
-            form,
-            lambda: service.end_membership(
+        with unit_of_work.write(form) as outcome:
+            service.end_membership(
                 membership,
                 member,
                 ends_on=form.ends_on.data,
                 expected_version=form.version.data,
                 actor=_actor(),
-            ),
-        )
-        if done:
+            )
+        if outcome.ok:
             flash(_("The membership will not be renewed."), "success")
     for errors in form.errors.values():
         for message in errors:
@@ -279,26 +252,23 @@ def fees_invoice(public_id):
         form.amount.data = cents_to_text(invoice.remaining_cents) if invoice.remaining_cents else ""
         form.version.data = invoice.version
     if form.validate_on_submit():
-        done = _run(
-            form,
-            lambda: invoices.record_payment(
+        with unit_of_work.write(form) as outcome:
+            invoices.record_payment(
                 invoice,
                 form.amount.cents,
                 form.method.data,
                 paid_on=form.paid_on.data,
-                staff_public_id=current_user.public_id,
+                actor=_actor(),
                 expected_version=form.version.data,
-            ),
-        )
-        if done:
+            )
+        if outcome.ok:
             flash(_("The payment is recorded."), "success")
             return redirect(url_for("backoffice.fees_invoice", public_id=public_id))
     return _render_invoice(invoice, form)
 
 
 def _render_invoice(invoice, form):
-    buyer, member_public_id = invoices.read_invoice(invoice)
-    db.session.commit()  # the audit event of the read
+    buyer, member_public_id = invoices.read_invoice(invoice, actor=_actor())
     return render_template(
         "backoffice/fees/invoice.html",
         invoice=invoice,
@@ -318,7 +288,9 @@ def fees_invoice_void(public_id):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    if _run(form, lambda: invoices.void_invoice(invoice, expected_version=form.version.data)):
+    with unit_of_work.write(form) as outcome:
+        invoices.void_invoice(invoice, expected_version=form.version.data, actor=_actor())
+    if outcome.ok:
         flash(_("The invoice is void."), "success")
     for message in form.form_errors:
         flash(str(message), "error")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from clubsite.bookings.errors import BookingError
 from clubsite.bookings.models import CONTACT_COLUMNS
+from clubsite.domain import as_actor
 from clubsite.privacy import audit
 from clubsite.privacy.crypto import decrypt_field, encrypt_field
 from clubsite.privacy.validation import (
@@ -82,8 +83,8 @@ def read_contact(booking):
     return values
 
 
-def read_contact_audited(booking, *, subject=None):
-    """Decrypt the contact to show it to staff, and audit the field names read."""
+def read_contact_audited(booking, *, subject=None, actor):
+    """Decrypt the contact to show it to staff (the actor), and audit the field names read."""
     values = read_contact(booking)
     if values:
         audit.record(
@@ -91,12 +92,13 @@ def read_contact_audited(booking, *, subject=None):
             subject=subject,
             fields=list(values),
             detail=f"booking:{booking.public_id}",
+            actor=as_actor(actor),
         )
     return values
 
 
-def visitor_names(bookings):
-    """{booking id: visitor name} for a list, audited once for the list."""
+def visitor_names(bookings, *, actor):
+    """{booking id: visitor name} for a list shown to the actor, audited once for the list."""
     ring = _ring()
     names = {
         b.id: decrypt_field(
@@ -106,7 +108,12 @@ def visitor_names(bookings):
         if b.visitor_name_enc is not None
     }
     if names:
-        audit.record("booking.list", fields=["visitor_name"], detail=f"rows={len(names)}")
+        audit.record(
+            "booking.list",
+            fields=["visitor_name"],
+            detail=f"rows={len(names)}",
+            actor=as_actor(actor),
+        )
     return names
 
 

@@ -1,4 +1,7 @@
-"""Halls (admin settings): add, rename, set capacity and location, deactivate."""
+"""Halls (admin settings): add, rename, set capacity and location, deactivate.
+
+Changes are audited under the Actor passed in (None: the system).
+"""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -6,6 +9,7 @@ from sqlalchemy import func, select
 from clubsite.bookings.errors import BookingError
 from clubsite.bookings.models import Booking, Hall
 from clubsite.database import utcnow
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.locations import Location
 from clubsite.privacy import audit
@@ -37,24 +41,24 @@ def locations():
     return db.session.scalars(select(Location).where(Location.active).order_by(Location.name)).all()
 
 
-def add_hall(raw):
+def add_hall(raw, *, actor=None):
     """Create a hall from the form's name, capacity and location."""
     hall = Hall()
     _apply(hall, raw)
     db.session.add(hall)
     db.session.flush()
-    audit.record("hall.created", detail=f"hall:{hall.public_id}")
+    audit.record("hall.created", detail=f"hall:{hall.public_id}", actor=as_actor(actor))
     return hall
 
 
-def update_hall(hall, raw):
+def update_hall(hall, raw, *, actor=None):
     """Rename a hall, or change its capacity or location."""
     _apply(hall, raw)
-    audit.record("hall.changed", detail=f"hall:{hall.public_id}")
+    audit.record("hall.changed", detail=f"hall:{hall.public_id}", actor=as_actor(actor))
     return hall
 
 
-def set_hall_active(hall, active, *, now=None):
+def set_hall_active(hall, active, *, actor=None, now=None):
     """Deactivate (refused while future bookings exist) or reactivate a hall."""
     if not active:
         upcoming = db.session.scalar(
@@ -73,7 +77,9 @@ def set_hall_active(hall, active, *, now=None):
             )
     hall.active = active
     audit.record(
-        "hall.activated" if active else "hall.deactivated", detail=f"hall:{hall.public_id}"
+        "hall.activated" if active else "hall.deactivated",
+        detail=f"hall:{hall.public_id}",
+        actor=as_actor(actor),
     )
 
 

@@ -15,6 +15,7 @@ from clubsite.bookings import contact
 from clubsite.bookings.models import CONTACT_COLUMNS, Booking
 from clubsite.bookings.times import KEEP_DAYS, day_start, local_day
 from clubsite.database import as_utc
+from clubsite.domain import SYSTEM
 from clubsite.extensions import db
 from clubsite.members.models import MemberPurpose
 from clubsite.privacy import audit
@@ -53,7 +54,7 @@ def anonymise_old_bookings(now, dry_run):
             .values(**_BLANK, anonymised_at=now)
             .execution_options(synchronize_session="fetch")
         )
-        audit.record("booking.anonymised", actor=("system", None), detail=f"rows={count}")
+        audit.record("booking.anonymised", actor=SYSTEM, detail=f"rows={count}")
     return count
 
 

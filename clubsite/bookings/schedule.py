@@ -14,6 +14,7 @@ from clubsite.bookings.models import Booking, Hall
 from clubsite.bookings.service import require_bookings
 from clubsite.bookings.times import day_range, local_day, week_days
 from clubsite.database import as_utc, utcnow
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ, to_local
 from clubsite.privacy import access
@@ -67,7 +68,7 @@ def named_rows(user, bookings):
     member_names = (
         {v.member.id: v.name for v in access.read_names(user, members)} if members else {}
     )
-    visitor_names = contact.visitor_names(bookings)
+    visitor_names = contact.visitor_names(bookings, actor=Actor.staff(user))
     rows = []
     for booking in bookings:
         if booking.member_id is not None:
@@ -143,7 +144,7 @@ def booking_details(user, booking):
     """(row, contact values) of one booking for its page; the contact read is audited."""
     row = named_rows(user, [booking])[0]
     subject = booking.member.public_id if booking.member is not None else None
-    return row, contact.read_contact_audited(booking, subject=subject)
+    return row, contact.read_contact_audited(booking, subject=subject, actor=Actor.staff(user))
 
 
 def next_day(day, step=1):

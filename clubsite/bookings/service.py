@@ -1,8 +1,9 @@
 """Booking a hall for a member or a visitor, changing and cancelling bookings.
 
-Functions change the session only; the route commits once. Overlaps are checked under a lock on
-the hall row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: every transaction is BEGIN IMMEDIATE,
-so writers already queue), so two concurrent requests cannot both take the same time.
+Functions change the session only; the unit of work commits once. Overlaps are checked under a
+lock on the hall row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the write step of the unit of
+work begins IMMEDIATE, so writers already queue), so two concurrent requests cannot both take
+the same time. What a staff member does is audited under their Actor.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -14,6 +15,7 @@ from clubsite.bookings.halls import hall_by_public_id
 from clubsite.bookings.models import Booking, Hall
 from clubsite.bookings.times import check_limits, erase_after, parse_times
 from clubsite.database import as_utc, new_public_id, utcnow
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.i18n import format_date, format_time
 from clubsite.members import service as members
@@ -34,7 +36,7 @@ def find_members(user, query):
     """[(public id, name)] of members matching a card number or name, for the booking form."""
     require_bookings(user)
     kind, found = search_members(user, query, limit=SEARCH_LIMIT)
-    audit.record("member.search", detail=f"kind={kind}")
+    audit.record("member.search", detail=f"kind={kind}", actor=Actor.staff(user))
     return [(view.member.public_id, view.name) for view in access.read_names(user, found)]
 
 
@@ -87,6 +89,7 @@ def book(user, raw, *, now=None):
         subject=member.public_id if member else None,
         fields=list(values),
         detail=f"booking:{booking.public_id}",
+        actor=Actor.staff(user),
     )
     return booking
 
@@ -120,6 +123,7 @@ def change_booking(user, public_id, raw, *, now=None):
         subject=booking.member.public_id if booking.member else None,
         fields=changed + (["times"] if times_changed else []),
         detail=f"booking:{booking.public_id}",
+        actor=Actor.staff(user),
     )
     return booking
 
@@ -136,6 +140,7 @@ def cancel_booking(user, public_id, version, *, now=None):
         subject=member.public_id if member else None,
         fields=contact.stored_fields(booking),
         detail=f"booking:{booking.public_id}",
+        actor=Actor.staff(user),
     )
     db.session.delete(booking)
     db.session.flush()
@@ -191,7 +196,7 @@ def _enrol_in_bookings(user, member):
             names,
             basis="contract",
             source="staff",
-            actor=f"staff:{user.public_id}",
+            actor=Actor.staff(user),
         )
     refresh_member_retention(member)
 

@@ -10,6 +10,7 @@ import io
 from sqlalchemy import select
 
 from clubsite.csvsafe import safe_cell
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.fees.invoices import buyer_details
 from clubsite.fees.models import Invoice, Payment
@@ -44,7 +45,7 @@ def _write(header, rows):
     return buffer.getvalue()
 
 
-def invoices_csv(first_day, last_day):
+def invoices_csv(first_day, last_day, *, actor):
     """Invoices issued in the date range, with the buyer details printed on them."""
     invoices = db.session.scalars(
         select(Invoice)
@@ -68,11 +69,16 @@ def invoices_csv(first_day, last_day):
                 invoice.status,
             ]
         )
-    audit.record("fees.export_invoices", fields=BUYER_FIELDS, detail=f"rows={len(rows)}")
+    audit.record(
+        "fees.export_invoices",
+        fields=BUYER_FIELDS,
+        detail=f"rows={len(rows)}",
+        actor=as_actor(actor),
+    )
     return _write(INVOICE_COLUMNS, rows)
 
 
-def payments_csv(first_day, last_day):
+def payments_csv(first_day, last_day, *, actor):
     """Payments made in the date range, with the invoice they paid."""
     payments = db.session.scalars(
         select(Payment)
@@ -90,5 +96,10 @@ def payments_csv(first_day, last_day):
         ]
         for payment in payments
     ]
-    audit.record("fees.export_payments", fields=["buyer_name"], detail=f"rows={len(rows)}")
+    audit.record(
+        "fees.export_payments",
+        fields=["buyer_name"],
+        detail=f"rows={len(rows)}",
+        actor=as_actor(actor),
+    )
     return _write(PAYMENT_COLUMNS, rows)

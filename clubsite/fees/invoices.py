@@ -1,8 +1,10 @@
 """Invoices with gapless sequential numbers, payments, the overdue list and a member's statement.
 
 Numbers are taken from a counter row locked for the rest of the transaction (SELECT ... FOR
-UPDATE on PostgreSQL; SQLite serialises writers at BEGIN IMMEDIATE), so concurrent issuers queue
-and a rolled-back transaction gives its number back: no gaps, no duplicates.
+UPDATE on PostgreSQL; on SQLite the write step of the unit of work begins IMMEDIATE, so writers
+queue), so concurrent issuers queue and a rolled-back transaction gives its number back: no gaps,
+no duplicates. Every change and every read of a buyer's details is audited under the Actor
+passed in (None: the system).
 """
 
 from datetime import date, timedelta
@@ -12,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.fees.models import PAYMENT_METHODS, Invoice, InvoiceCounter, Membership, Payment
 from clubsite.fees.service import FeesError, check_version, next_period
@@ -126,15 +129,9 @@ def issue_invoice(member, *, membership, period, today=None, actor=None, amount_
         subject=member.public_id,
         fields=fields,
         detail=invoice.number,
-        actor=_audit_actor(actor),
+        actor=as_actor(actor),
     )
     return invoice
-
-
-def _audit_actor(actor):
-    if actor and actor.startswith("staff:"):
-        return ("staff", actor.split(":", 1)[1])
-    return None
 
 
 def generate_invoices(period_first, period_last, *, today=None, actor=None):
@@ -172,9 +169,13 @@ def generate_invoices(period_first, period_last, *, today=None, actor=None):
 
 
 def record_payment(
-    invoice, amount_cents, method, *, paid_on=None, staff_public_id, expected_version, today=None
+    invoice, amount_cents, method, *, paid_on=None, actor, expected_version, today=None
 ):
-    """Record a payment; the invoice is paid once its payments reach its amount."""
+    """Record a payment; the invoice is paid once its payments reach its amount.
+
+    actor is the staff member who took it (an Actor); their public id is kept on the payment.
+    """
+    actor = as_actor(actor)
     today = today or today_local()
     paid_on = paid_on or today
     check_version(invoice, expected_version)
@@ -189,24 +190,37 @@ def record_payment(
     if amount_cents > invoice.remaining_cents:
         raise FeesError(_l("This is more than is still due on this invoice."), "amount")
     payment = Payment(
-        amount_cents=amount_cents, method=method, paid_on=paid_on, recorded_by=staff_public_id
+        amount_cents=amount_cents,
+        method=method,
+        paid_on=paid_on,
+        recorded_by=actor.id or actor.kind,
     )
     invoice.payments.append(payment)
     invoice.paid_cents += amount_cents
     if invoice.paid_cents >= invoice.amount_cents:
         invoice.status = "paid"
     invoice.keep_until = legal_keep_until(invoice.issued_on, paid_on)
-    audit.record("fees.payment_recorded", subject=_member_public_id(invoice), detail=invoice.number)
+    audit.record(
+        "fees.payment_recorded",
+        subject=_member_public_id(invoice),
+        detail=invoice.number,
+        actor=actor,
+    )
     return payment
 
 
-def void_invoice(invoice, *, expected_version):
+def void_invoice(invoice, *, expected_version, actor=None):
     """Cancel an unpaid invoice; its number stays used (no gaps in the sequence)."""
     check_version(invoice, expected_version)
     if invoice.status != "open" or invoice.paid_cents:
         raise FeesError(_l("Only an open invoice without payments can be voided."))
     invoice.status = "void"
-    audit.record("fees.invoice_voided", subject=_member_public_id(invoice), detail=invoice.number)
+    audit.record(
+        "fees.invoice_voided",
+        subject=_member_public_id(invoice),
+        detail=invoice.number,
+        actor=as_actor(actor),
+    )
     return invoice
 
 
@@ -231,20 +245,27 @@ def member_public_ids(rows):
     return {i.id: public[i.member_id] for i in rows if i.member_id in public}
 
 
-def read_invoice(invoice):
+def read_invoice(invoice, *, actor):
     """The buyer's details and the member's public id (if not erased), audited as a read."""
     buyer = buyer_details(invoice)
     member_public_id = member_public_ids([invoice]).get(invoice.id)
-    audit.record("fees.invoice_read", subject=member_public_id, fields=sorted(buyer))
+    audit.record(
+        "fees.invoice_read", subject=member_public_id, fields=sorted(buyer), actor=as_actor(actor)
+    )
     return buyer, member_public_id
 
 
-def overdue_list(limit):
+def overdue_list(limit, *, actor):
     """(invoices, {id: buyer name}, {id: member public id}) of the oldest overdue, audited."""
     rows = db.session.scalars(overdue_query().limit(limit)).all()
     names = {i.id: buyer_details(i).get("buyer_name", "") for i in rows}
     if rows:
-        audit.record("fees.overdue_list", fields=["buyer_name"], detail=f"rows={len(rows)}")
+        audit.record(
+            "fees.overdue_list",
+            fields=["buyer_name"],
+            detail=f"rows={len(rows)}",
+            actor=as_actor(actor),
+        )
     return rows, names, member_public_ids(rows)
 
 

@@ -1,7 +1,8 @@
 """Plans and memberships: sell a plan to a member, end a membership, keep purposes in step.
 
-Every function changes the session only; the route commits once. Refusals raise FeesError,
-which views show on the form.
+Every function changes the session only; the unit of work commits once. Refusals raise
+FeesError (a DomainError), which the unit of work shows on the form. Every change is audited
+under the Actor passed in (None: the system).
 """
 
 import calendar
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.database import utcnow
-from clubsite.domain import DomainError
+from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
 from clubsite.fees.models import PERIOD_MONTHS, PERIODS, Membership, Plan
 from clubsite.i18n import CLUB_TZ, today_local
@@ -82,7 +83,7 @@ def _name_taken(name, plan_id=None):
     return existing is not None and existing.id != plan_id
 
 
-def create_plan(name, price_cents, period):
+def create_plan(name, price_cents, period, *, actor=None):
     """A new plan (abonementa veids)."""
     name = _clean_plan(name, price_cents, period)
     if _name_taken(name):
@@ -90,11 +91,11 @@ def create_plan(name, price_cents, period):
     plan = Plan(name=name, price_cents=price_cents, period=period, active=True)
     db.session.add(plan)
     db.session.flush()
-    audit.record("fees.plan_created", detail=plan.public_id)
+    audit.record("fees.plan_created", detail=plan.public_id, actor=as_actor(actor))
     return plan
 
 
-def update_plan(plan, *, name, price_cents, period, active, expected_version):
+def update_plan(plan, *, name, price_cents, period, active, expected_version, actor=None):
     """Change a plan; the new price applies to invoices issued from now on."""
     check_version(plan, expected_version)
     name = _clean_plan(name, price_cents, period)
@@ -106,7 +107,7 @@ def update_plan(plan, *, name, price_cents, period, active, expected_version):
             "period",
         )
     plan.name, plan.price_cents, plan.period, plan.active = name, price_cents, period, active
-    audit.record("fees.plan_changed", detail=plan.public_id)
+    audit.record("fees.plan_changed", detail=plan.public_id, actor=as_actor(actor))
     return plan
 
 
@@ -182,7 +183,12 @@ def sell_membership(member, plan, *, starts_on=None, actor, today=None):
     db.session.flush()
     issue_invoice(member, membership=membership, period=(start, end), today=today, actor=actor)
     sync_purposes(member)
-    audit.record("fees.membership_sold", subject=member.public_id, detail=plan.public_id)
+    audit.record(
+        "fees.membership_sold",
+        subject=member.public_id,
+        detail=plan.public_id,
+        actor=as_actor(actor),
+    )
     return membership
 
 
@@ -200,7 +206,12 @@ def end_membership(membership, member, *, ends_on=None, expected_version, actor)
     membership.ends_on = ends_on
     membership.ended_at = utcnow()
     sync_purposes(member)
-    audit.record("fees.membership_ended", subject=member.public_id, detail=membership.public_id)
+    audit.record(
+        "fees.membership_ended",
+        subject=member.public_id,
+        detail=membership.public_id,
+        actor=as_actor(actor),
+    )
     return membership
 
 

@@ -244,3 +244,16 @@ def test_admin_manages_halls(client_for, english, hall, reception):
     db.session.expire_all()
     assert db.session.get(Hall, yoga.id).active is False
     assert "Jogas zāle" not in admin.get(NEW).get_data(as_text=True)
+
+
+def test_stale_cancel_is_refused_with_a_message_on_the_booking(desk, hall, reception):
+    """A cancel from an older page leaves the booking and says why, on the booking's page."""
+    booking = book(reception, hall, tomorrow(), "18:00", "19:00", now=None)
+    url = f"/office/bookings/{booking.public_id}"
+    response = desk.post(
+        f"{url}/cancel", data={"version": "0", "csrf_token": csrf_token(desk, url)}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    page = desk.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Someone else changed this booking" in page
+    assert _count() == 1

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.fees import invoices, service
 from clubsite.fees.models import Invoice
@@ -56,7 +57,7 @@ def pay(invoice, cents=None, *, today=None):
         cents or invoice.remaining_cents,
         "cash",
         paid_on=today,
-        staff_public_id="00000000-0000-4000-8000-000000000001",
+        actor=Actor.staff("00000000-0000-4000-8000-000000000001"),
         expected_version=invoice.version,
         today=today,
     )

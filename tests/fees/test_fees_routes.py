@@ -4,6 +4,7 @@ the bookkeeper's CSV neutralises formulas; only fee staff reach any of it."""
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from clubsite.extensions import db
 from clubsite.fees import service
 from clubsite.fees.models import Invoice, Membership, Plan
 from clubsite.i18n import today_local
+from clubsite.privacy.audit import AuditEvent
 from tests.conftest import csrf_token
 from tests.fees.helpers import MEMBER, english, make_member, make_overdue, make_plan, sell
 
@@ -204,3 +206,41 @@ def test_accountant_finds_a_member_by_name(accountant):
     page = accountant.get("/office/fees?q=Bērz").get_data(as_text=True)
     assert f"/office/fees/members/{member.public_id}" in page
     assert "Jānis Bērziņš" in page
+
+
+def test_void_and_end_membership_from_their_pages(accountant):
+    """A stale void and an end date past the paid-through date are refused with a message and
+    change nothing; the current ones go through, recorded under the accountant."""
+    member = make_member()
+    membership, invoice = sell(member, make_plan(), today=today_local())
+    url = f"/office/fees/invoices/{invoice.public_id}"
+    token = csrf_token(accountant, url)
+    stale = {"version": str(invoice.version - 1), "csrf_token": token}
+    page = accountant.post(f"{url}/void", data=stale, follow_redirects=True).text
+    assert "Someone else changed this record" in page
+    db.session.refresh(invoice)
+    assert invoice.status == "open"
+    current = {"version": str(invoice.version), "csrf_token": token}
+    assert "The invoice is void." in accountant.post(
+        f"{url}/void", data=current, follow_redirects=True
+    ).get_data(as_text=True)
+    db.session.refresh(invoice)
+    assert invoice.status == "void"
+
+    end = f"/office/fees/memberships/{membership.public_id}/end"
+    later = (membership.ends_on + timedelta(days=1)).isoformat()
+    data = {"version": str(membership.version), "csrf_token": token}
+    page = accountant.post(end, data={**data, "ends_on": later}, follow_redirects=True).text
+    assert "The end date cannot be after the valid-until date." in page
+    db.session.refresh(membership)
+    assert membership.status == "active"
+    page = accountant.post(end, data=data, follow_redirects=True).get_data(as_text=True)
+    assert "The membership will not be renewed." in page
+    db.session.refresh(membership)
+    assert membership.status == "ended"
+    actors = db.session.execute(
+        select(AuditEvent.action, AuditEvent.actor_type).where(
+            AuditEvent.action.in_(["fees.invoice_voided", "fees.membership_ended"])
+        )
+    ).all()
+    assert sorted(actors) == [("fees.invoice_voided", "staff"), ("fees.membership_ended", "staff")]

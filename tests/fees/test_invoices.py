@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from clubsite.database import as_utc
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.fees import invoices, service
 from clubsite.fees.models import Invoice, Membership
@@ -100,7 +101,7 @@ def test_partial_payments_add_up_and_overpaying_is_refused(app):
             invoice,
             2501,
             "cash",
-            staff_public_id="x",
+            actor=Actor.staff("x"),
             expected_version=invoice.version,
             today=TODAY,
         )
@@ -125,7 +126,7 @@ def test_stale_version_is_refused_and_changes_nothing(app):
     pay(invoice, 500, today=TODAY)
     with pytest.raises(service.FeesError, match="Someone else changed this record"):
         invoices.record_payment(
-            invoice, 500, "cash", staff_public_id="x", expected_version=stale, today=TODAY
+            invoice, 500, "cash", actor=Actor.staff("x"), expected_version=stale, today=TODAY
         )
     db.session.rollback()
     assert invoice.paid_cents == 500
