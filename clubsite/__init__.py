@@ -43,7 +43,7 @@ def configure_logging(app):
 
 def register_extensions(app):
     """Bind the extensions to the app."""
-    from clubsite.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from clubsite.extensions import babel, csrf, db, init_limiter, login_manager, migrate
     from clubsite.i18n import register_i18n, select_locale
 
     options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -57,13 +57,14 @@ def register_extensions(app):
     babel.init_app(
         app, default_locale="lv", default_timezone="Europe/Riga", locale_selector=select_locale
     )
-    limiter.init_app(app)
+    init_limiter(app)
     login_manager.init_app(app)
     login_manager.login_view = "backoffice.login"
     login_manager.login_message = None  # the login page explains itself
     register_i18n(app)
-    if app.config.get("TRUST_PROXY", True):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies > 0:  # only behind that many proxies may X-Forwarded-* be believed
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def register_models():
@@ -72,19 +73,18 @@ def register_models():
 
 
 def register_blueprints(app):
-    """Security headers, error pages and the three faces: public, back office, newsletter."""
-    from clubsite.backoffice import register_backoffice
+    """Security headers, error pages, each area's hooks, and the faces: public, back office."""
+    from clubsite import access, bookings, fees, members, newsletter, public
+    from clubsite.backoffice import init_app as register_backoffice
     from clubsite.errors import register_errors
-    from clubsite.newsletter import register_newsletter
-    from clubsite.public import register_public
     from clubsite.security import register_security
     from clubsite.staff import auth  # noqa: F401  (registers the user loader)
 
     register_security(app)
     register_errors(app)
-    register_public(app)
+    for area in (members, fees, access, bookings, newsletter, public):
+        area.init_app(app)
     register_backoffice(app)
-    register_newsletter(app)
     unit_of_work.init_app(app)  # last: its response hook runs before the security headers'
 
 

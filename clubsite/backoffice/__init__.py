@@ -4,6 +4,7 @@ from importlib import import_module
 
 from flask import Blueprint
 
+from clubsite import hooks as registry
 from clubsite.backoffice.guard import check_access
 from clubsite.privacy.roles import role_label
 
@@ -30,11 +31,16 @@ ROUTE_MODULES = [
     "clubsite.backoffice.backup_routes",
 ]
 
+PANEL_MODULES = ["clubsite.backoffice.home_panels", "clubsite.backoffice.member_panels"]
 
-def register_backoffice(app):
-    """Import the route modules and register the blueprint."""
-    for name in ROUTE_MODULES:
-        import_module(name)
+
+def init_app(app):
+    """Import the route modules, register the blueprint and the back office's home panels."""
+    for name in ROUTE_MODULES + [
+        "clubsite.backoffice.home_panels",
+        "clubsite.backoffice.member_panels",
+    ]:
+        registry.register_module(app, import_module(name))
     app.register_blueprint(bp)
     app.jinja_env.globals["url_endpoints"] = app.view_functions
     app.jinja_env.globals["role_label"] = role_label

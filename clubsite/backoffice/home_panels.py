@@ -1,13 +1,15 @@
 """Home-page panels: each role sees what needs its attention today.
 
-Other packages add panels with @home_panel; a panel is shown when the staff member holds its
-permission, and gets the staff member to compute its content.
+Areas mark panels with @home_panel and register them from their init_app; a panel is shown
+when the staff member holds its permission, and gets the staff member to compute its content.
 """
 
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from clubsite import hooks
+from clubsite.extensions import rate_limits_degraded
 from clubsite.privacy.policy import policy_current
 from clubsite.privacy.roles import PERSONAL_DATA_PERMISSIONS
 
@@ -21,18 +23,9 @@ class Panel:
     context: dict
 
 
-_PANELS = []
-
-
 def home_panel(permission, title, template, order=50):
-    """Register a function (staff_user) -> dict of template context as a home panel."""
-
-    def decorate(func):
-        _PANELS.append((order, permission, title, template, func))
-        _PANELS.sort(key=lambda item: item[0])
-        return func
-
-    return decorate
+    """Mark a function (staff_user) -> dict of template context as a home panel."""
+    return hooks.hook("home_panel", permission, title=title, template=template, order=order)
 
 
 def panels_for(user):
@@ -43,12 +36,16 @@ def panels_for(user):
     """
     trained = policy_current(user)
     panels = []
-    for _order, permission, title, template, func in _PANELS:
+    for entry in hooks.registered("home_panel"):
+        permission = entry.key
         if not user.can(permission):
             continue
         if permission in PERSONAL_DATA_PERMISSIONS and not trained:
             continue
-        panels.append(Panel(str(title), template, func(user)))
+        context = entry.func(user)
+        if context is None:  # nothing to say today (e.g. a warning that does not apply)
+            continue
+        panels.append(Panel(str(entry.meta["title"]), entry.meta["template"], context))
     if not trained and any(user.can(p) for p in PERSONAL_DATA_PERMISSIONS):
         panels.insert(0, Panel(str(_l("Data-protection training")), TRAINING_PANEL, {}))
     return panels
@@ -61,3 +58,9 @@ TRAINING_PANEL = "backoffice/panels/training_needed.html"
 def account_panel(user):
     """The staff member's own roles and status."""
     return {"user": user}
+
+
+@home_panel("settings", _l("Rate limits"), "backoffice/panels/rate_limits.html", order=5)
+def rate_limits_panel(_user):
+    """A warning while this process counts rate limits in memory (the shared store is down)."""
+    return {} if rate_limits_degraded() else None

@@ -7,15 +7,15 @@ transaction. Audit events are written alongside, with field names, never values.
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import or_, select
 
 from clubsite.database import utcnow
 from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members.cards import issue_card_number
-from clubsite.members.models import ErasureJournal, Member, MemberPurpose
-from clubsite.privacy import audit, consent
+from clubsite.members.models import Member, MemberPurpose
+from clubsite.privacy import audit, consent, retention
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 from clubsite.privacy.validation import (
     ValidationError,
@@ -248,17 +248,12 @@ def store_fields():
     return [name for name in FIELDS if name != "card_number"]
 
 
-def needed_fields(member, *, excluding=()):
-    """The fields still needed by the member's purposes other than those excluded."""
-    return {f for p in member.purposes if p.purpose not in excluding for f in p.field_list}
-
-
 def end_purpose(member, purpose_id, *, actor, reason="request"):
     """End a purpose: erase fields no remaining purpose needs; erase the member if none is left."""
     enrolment = member.purpose(purpose_id)
     if enrolment is None:
         return []
-    keep = needed_fields(member, excluding=(purpose_id,))
+    keep = retention.needed_fields(member, excluding=(purpose_id,))
     drop = [f for f in enrolment.field_list if f not in keep]
     if purpose_id == "newsletter":
         _record_newsletter_exit(member, enrolment, actor=actor, reason=reason)
@@ -286,38 +281,20 @@ def _record_newsletter_exit(member, enrolment, *, actor, reason):
 
 def erase_member(member, *, actor, reason="request"):
     """Erase a member entirely; only the public id stays, in the erasure journal."""
-    from clubsite.privacy.retention import run_erasure_hooks
-
-    run_erasure_hooks([member.id])
     public_id = member.public_id
-    db.session.add(ErasureJournal(public_id=public_id, reason=reason))
-    db.session.delete(member)
-    audit.record("member.erased", subject=public_id, detail=reason, actor=_actor(actor, public_id))
+    db.session.expunge(member)
+    retention.erase_member_ids(
+        [member.id], [public_id], actor=_actor(actor, public_id), reason=reason
+    )
     return public_id
 
 
 def erase_members(members, *, actor, reason):
-    """Erase many members at once (retention): one statement per table per chunk, not per member."""
-    from clubsite.privacy.retention import run_erasure_hooks
-
-    for start in range(0, len(members), 500):
-        chunk = members[start : start + 500]
-        ids = [m.id for m in chunk]
-        public_ids = [m.public_id for m in chunk]
-        run_erasure_hooks(ids)
-        db.session.execute(
-            insert(ErasureJournal), [{"public_id": pid, "reason": reason} for pid in public_ids]
-        )
-        audit.record_many(
-            "member.erased", [(pid, ()) for pid in public_ids], detail=reason, actor=_actor(actor)
-        )
-        for member in chunk:
-            db.session.expunge(member)
-        # Purposes, name tokens and consent events go with the row (ON DELETE CASCADE).
-        db.session.execute(
-            delete(Member).where(Member.id.in_(ids)).execution_options(synchronize_session=False)
-        )
-    return len(members)
+    """Erase many members at once: one statement per table per chunk, not per member."""
+    ids, public_ids = [m.id for m in members], [m.public_id for m in members]
+    for member in members:
+        db.session.expunge(member)
+    return retention.erase_member_ids(ids, public_ids, actor=_actor(actor), reason=reason)
 
 
 def member_by_public_id(public_id):

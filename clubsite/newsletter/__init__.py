@@ -9,6 +9,7 @@ from importlib import import_module
 
 from flask import Blueprint
 
+from clubsite import hooks as registry
 from clubsite.backoffice.guard import check_access
 
 bp = Blueprint("newsletter", __name__, url_prefix="/office/newsletter")
@@ -23,9 +24,9 @@ ROUTE_MODULES = [
 ]
 
 
-def register_newsletter(app):
-    """Import the route modules and register both blueprints."""
+def init_app(app):
+    """Import the route modules, register both blueprints and the newsletter's hooks."""
     for name in ROUTE_MODULES:
-        import_module(name)
+        registry.register_module(app, import_module(name))
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)

@@ -10,19 +10,25 @@ but not read the key cannot delete, change or reorder an event and recompute the
 import hashlib
 import hmac
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 
 from flask import current_app, has_request_context
 from flask_login import current_user
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, insert, select, update
 
-from clubsite.database import as_utc, utcnow
+from clubsite.database import as_utc, transactions_begin, utcnow
 from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.unit_of_work import PENDING_EVENTS as _PENDING
 
 GENESIS = "0" * 64
+# Why verify() stopped (Verification.reason); the back office shows each in the reader's language.
+REASON_LINK = "missing or reordered event before this one"
+REASON_HASH = "changed, or hashed without the audit key"
+REASON_HEAD = "the head does not match the last event"
 HASHED = ("at", "actor_type", "actor_id", "action", "subject_id", "fields", "detail", "prev_hash")
 
 
@@ -40,6 +46,10 @@ class AuditEvent(db.Model):
     prev_hash = db.Column(db.String(64), nullable=False)
     hash = db.Column(db.String(64), nullable=False, unique=True)
 
+    def canonical(self):
+        """The hashed content of this event, in a fixed form."""
+        return canonical({name: getattr(self, name) for name in HASHED})
+
 
 class AuditHead(db.Model):
     """A single row holding the newest hash; locking it orders concurrent appends."""
@@ -49,9 +59,10 @@ class AuditHead(db.Model):
 
 
 def canonical(values):
-    """The hashed content of an event's values, in a fixed form."""
+    """The hashed content of an event's values, in a fixed form (the time always in UTC: the
+    database may hand it back in its session's time zone)."""
     items = [values[name] for name in HASHED]
-    items[0] = as_utc(items[0]).isoformat()
+    items[0] = as_utc(items[0]).astimezone(UTC).isoformat()
     return json.dumps(items, separators=(",", ":"))
 
 
@@ -167,6 +178,7 @@ class Verification:
     events: int
     broken_at: int | None = None  # event id; -1 when the head does not match the last event
     reason: str = ""
+    head: str = ""  # the head hash the walk was checked against (of the same snapshot)
 
     @property
     def intact(self):
@@ -174,23 +186,54 @@ class Verification:
         return self.broken_at is None
 
 
+@contextmanager
+def _snapshot():
+    """A connection of its own on one consistent, read-only snapshot that takes no write lock.
+
+    On PostgreSQL REPEATABLE READ: under READ COMMITTED an event appended during the walk would
+    move the head past the last event walked and read as a cut-off log. On SQLite a deferred
+    BEGIN (WAL: a snapshot without a lock): a command's session begins IMMEDIATE, which would
+    hold every writer back for the whole walk.
+    """
+    options = {}
+    if db.engine.dialect.name == "postgresql":
+        options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    with transactions_begin(immediate=False), db.engine.connect() as conn:
+        conn.execution_options(**options)
+        with conn.begin():
+            yield conn
+
+
 def verify(key=None):
-    """Walk the log in order, recomputing each keyed hash and link."""
+    """Walk the committed log in order, recomputing each keyed hash and link, and the head."""
     key = key or audit_key()
     expected_prev, count = GENESIS, 0
     columns = [AuditEvent.id, AuditEvent.hash, *(getattr(AuditEvent, n) for n in HASHED)]
-    rows = db.session.execute(select(*columns).order_by(AuditEvent.id)).yield_per(2000)
-    for row in rows:
-        values = row._asdict()
-        if values["prev_hash"] != expected_prev:
-            return Verification(count, values["id"], "missing or reordered event before this one")
-        if not hmac.compare_digest(chain_hash(values, key), values["hash"]):
-            return Verification(count, values["id"], "changed, or hashed without the audit key")
-        expected_prev = values["hash"]
-        count += 1
-    if head_hash() != expected_prev:
-        return Verification(count, -1, "the head does not match the last event")
-    return Verification(count)
+    with _snapshot() as conn:
+        head = conn.scalar(select(AuditHead.hash).where(AuditHead.id == 1)) or GENESIS
+        rows = conn.execute(
+            select(*columns).order_by(AuditEvent.id).execution_options(yield_per=2000)
+        )
+        for row in rows:
+            values = row._asdict()
+            if values["prev_hash"] != expected_prev:
+                return Verification(count, values["id"], REASON_LINK, head)
+            if not hmac.compare_digest(chain_hash(values, key), values["hash"]):
+                return Verification(count, values["id"], REASON_HASH, head)
+            expected_prev = values["hash"]
+            count += 1
+    if head != expected_prev:
+        return Verification(count, -1, REASON_HEAD, head)
+    return Verification(count, head=head)
+
+
+def reaches(head):
+    """True if the log holds an event with this hash (or head is the genesis value): a chain
+    verified intact then still holds every event up to that head."""
+    if head == GENESIS:
+        return True
+    with _snapshot() as conn:
+        return conn.scalar(select(AuditEvent.id).where(AuditEvent.hash == head)) is not None
 
 
 def verify_chain():

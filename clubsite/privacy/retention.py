@@ -1,76 +1,71 @@
 """Retention: end purposes whose time is over, erase what no remaining purpose needs.
 
-Set-based: one query finds the expired enrolments, members are loaded in bulk, and the run
-commits once. Other packages add what they own with the hooks below: blockers (fees: a purpose
-is not over while invoices are open), tasks (check-in log, old bookings), and erasure hooks
-(invoices keep their legal copy of the buyer when the member goes).
+Set-based: one query finds the expired enrolments; members who keep another purpose are grouped
+by what must go, and each group is one DELETE of enrolments, one UPDATE erasing the fields and
+one audit insert; members with nothing left are erased in bulk. The run commits once.
+Areas add what they own with hooks (clubsite.hooks), registered by their init_app: blockers
+(fees: a purpose is not over while invoices are open), tasks (check-in log, old bookings),
+erasure hooks (invoices keep their legal copy of the buyer) and what the law keeps.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, insert, select, update
 
+from clubsite import hooks
 from clubsite.database import utcnow
+from clubsite.domain import SYSTEM
 from clubsite.extensions import db
-from clubsite.members.models import Member, MemberPurpose
+from clubsite.members.models import (
+    INDEXED_FIELDS,
+    ConsentEvent,
+    ErasureJournal,
+    Member,
+    MemberNameToken,
+)
+from clubsite.members.models import MemberPurpose as MP
 from clubsite.privacy import audit
+from clubsite.privacy.consent import fold_state
 
-# purpose id -> function(member_ids, now) -> set of member ids whose purpose must stay for now
-RETENTION_BLOCKERS = {}
-# name -> function(now, dry_run) -> number of rows removed (or that would be)
-RETENTION_TASKS = {}
-# functions(member_ids) run before member rows are deleted (bulk: one statement per hook)
-ERASURE_HOOKS = []
+CHUNK = 500  # ids per IN list: well below every database's limit on bound parameters
+NAME_FIELDS = {"first_name", "last_name"}
 
 
 def retention_blocker(purpose_id):
-    """Register a function that keeps some members' purpose past its keep_until."""
-
-    def decorate(func):
-        RETENTION_BLOCKERS[purpose_id] = func
-        return func
-
-    return decorate
+    """Mark a function(member_ids, now) -> ids whose purpose must stay past keep_until."""
+    return hooks.hook("retention_blocker", purpose_id)
 
 
 def retention_task(name):
-    """Register a clean-up task run by every retention run."""
-
-    def decorate(func):
-        RETENTION_TASKS[name] = func
-        return func
-
-    return decorate
+    """Mark a clean-up task function(now, dry_run) -> rows, run by every retention run."""
+    return hooks.hook("retention_task", name)
 
 
 def erasure_hook(func):
-    """Register a function(member_ids) run before members are erased."""
-    ERASURE_HOOKS.append(func)
-    return func
-
-
-# functions(member) -> list of texts saying what the law keeps after erasure (e.g. invoices)
-LEGAL_KEEPS = []
+    """Mark a function(member_ids) run before members are erased (one statement for many)."""
+    return hooks.hook("erasure_hook")(func)
 
 
 def legal_keep(func):
-    """Register a function describing what must be kept by law when a member is erased."""
-    LEGAL_KEEPS.append(func)
-    return func
+    """Mark a function(member) -> texts saying what the law keeps when a member is erased."""
+    return hooks.hook("legal_keep")(func)
+
+
+def needed_fields(member, *, excluding=()):
+    """The fields still needed by the member's purposes other than those excluded."""
+    return {f for p in member.purposes if p.purpose not in excluding for f in p.field_list}
 
 
 def erasure_preview(member, purpose_ids):
     """What ending these purposes would erase, what stays, and what the law keeps."""
-    from clubsite.members.service import needed_fields
-
     ending = set(purpose_ids)
     keep = needed_fields(member, excluding=ending)
     erased = sorted(
         {f for p in member.purposes if p.purpose in ending for f in p.field_list} - keep
     )
     whole = all(p.purpose in ending for p in member.purposes)
-    kept_by_law = [text for func in LEGAL_KEEPS for text in func(member)]
+    kept_by_law = [text for entry in hooks.registered("legal_keep") for text in entry.func(member)]
     return {
         "erased_fields": erased,
         "kept_fields": sorted(keep),
@@ -81,8 +76,8 @@ def erasure_preview(member, purpose_ids):
 
 def run_erasure_hooks(member_ids):
     """Run every erasure hook for the ids of members about to be erased."""
-    for hook in ERASURE_HOOKS:
-        hook(list(member_ids))
+    for entry in hooks.registered("erasure_hook"):
+        entry.func(list(member_ids))
 
 
 @dataclass
@@ -92,14 +87,17 @@ class RetentionReport:
     ended: list = field(default_factory=list)  # (public id, purpose, [erased fields])
     erased_members: list = field(default_factory=list)  # public ids
     tasks: dict = field(default_factory=dict)  # task name -> rows
+    dry_run: bool = False
 
     def lines(self):
-        """Human-readable summary lines."""
+        """Human-readable summary lines ("would" on a dry run)."""
+        verb = "would end" if self.dry_run else "ended"
         out = [
-            f"{pid}: purpose {purpose} ended, erased {', '.join(f) or 'no fields'}"
+            f"{pid}: purpose {purpose} {verb}, erasing {', '.join(f) or 'no fields'}"
             for pid, purpose, f in self.ended
         ]
-        out += [f"{pid}: member erased" for pid in self.erased_members]
+        erased = "would be erased" if self.dry_run else "erased"
+        out += [f"{pid}: member {erased}" for pid in self.erased_members]
         out += [f"{name}: {count} rows" for name, count in self.tasks.items()]
         return out
 
@@ -107,82 +105,196 @@ class RetentionReport:
 def expired_enrolments(now):
     """Enrolments past keep_until, minus those a blocker holds (e.g. unpaid invoices)."""
     rows = db.session.execute(
-        select(MemberPurpose.member_id, MemberPurpose.purpose).where(
-            MemberPurpose.keep_until.is_not(None), MemberPurpose.keep_until <= now
-        )
+        select(MP.member_id, MP.purpose).where(MP.keep_until.is_not(None), MP.keep_until <= now)
     ).all()
-    by_purpose = {}
+    by_purpose = defaultdict(set)
     for member_id, purpose_id in rows:
-        by_purpose.setdefault(purpose_id, set()).add(member_id)
+        by_purpose[purpose_id].add(member_id)
+    blockers = hooks.by_key("retention_blocker")
     for purpose_id, member_ids in by_purpose.items():
-        blocker = RETENTION_BLOCKERS.get(purpose_id)
-        if blocker:
+        for blocker in blockers.get(purpose_id, ()):
             member_ids -= blocker(member_ids, now)
-    return by_purpose
+    return {purpose: ids for purpose, ids in by_purpose.items() if ids}
+
+
+@dataclass(frozen=True)
+class _Enrolment:
+    purpose: str
+    fields: frozenset
+    basis: str
+
+
+def _chunks(ids):
+    ids = sorted(ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _enrolments_of(member_ids):
+    """member id -> {purpose: _Enrolment}, and member id -> public id, read without the ORM."""
+    enrolments, public_ids = defaultdict(dict), {}
+    for chunk in _chunks(member_ids):
+        for member_id, purpose, fields, basis in db.session.execute(
+            select(MP.member_id, MP.purpose, MP.fields, MP.legal_basis).where(
+                MP.member_id.in_(chunk)
+            )
+        ):
+            names = frozenset(f for f in fields.split(",") if f)
+            enrolments[member_id][purpose] = _Enrolment(purpose, names, basis)
+        public_ids.update(
+            db.session.execute(
+                select(Member.id, Member.public_id).where(Member.id.in_(chunk))
+            ).all()
+        )
+    return enrolments, public_ids
+
+
+def _newsletter_states(member_ids):
+    """member id -> the newsletter consent state, folded from the ledger in one query per chunk."""
+    kinds = defaultdict(list)
+    for chunk in _chunks(member_ids):
+        for member_id, kind in db.session.execute(
+            select(ConsentEvent.member_id, ConsentEvent.kind)
+            .where(ConsentEvent.member_id.in_(chunk), ConsentEvent.purpose == "newsletter")
+            .order_by(ConsentEvent.id)
+        ):
+            kinds[member_id].append(kind)
+    return {member_id: fold_state(kinds.get(member_id, ())) for member_id in member_ids}
 
 
 def run_retention(*, now=None, dry_run=False):
     """End every expired purpose and erase what is no longer needed; commit unless dry_run."""
     now = now or utcnow()
-    report = RetentionReport()
+    report = RetentionReport(dry_run=dry_run)
     by_purpose = expired_enrolments(now)
-    member_ids = set().union(*by_purpose.values()) if by_purpose else set()
-    members = _load_members(member_ids)
-    to_erase = []
-    for member in members:
-        ending = [pid for pid, ids in by_purpose.items() if member.id in ids]
-        if _end_for_member(member, ending, report, dry_run):
-            to_erase.append(member)
-    if to_erase and not dry_run:
-        from clubsite.members.service import erase_members
-
-        erase_members(to_erase, actor="system", reason="retention")
-    for name, task in RETENTION_TASKS.items():
-        report.tasks[name] = task(now, dry_run)
+    expired_ids = set().union(*by_purpose.values()) if by_purpose else set()
+    enrolments, public_ids = _enrolments_of(expired_ids)
+    newsletter_ids = by_purpose.get("newsletter", set())
+    states = _newsletter_states(newsletter_ids)
+    groups, whole = defaultdict(list), []
+    for member_id in sorted(expired_ids):
+        held = enrolments.get(member_id, {})
+        ending = sorted(p for p in held if member_id in by_purpose.get(p, ()))
+        remaining = [e for p, e in held.items() if p not in ending]
+        keep = frozenset().union(*(e.fields for e in remaining))
+        dropped = frozenset().union(*(held[p].fields for p in ending)) - keep
+        for purpose_id in ending:
+            report.ended.append(
+                (public_ids[member_id], purpose_id, sorted(held[purpose_id].fields - keep))
+            )
+        if not remaining:
+            whole.append(member_id)
+            report.erased_members.append(public_ids[member_id])
+        else:
+            groups[(tuple(ending), tuple(sorted(dropped)))].append(member_id)
+    if not dry_run:
+        for (ending, dropped), member_ids in groups.items():
+            _end_group(member_ids, ending, dropped, enrolments, states, public_ids, now)
+        if whole:
+            _erase_ids(whole, public_ids)
+    for name, tasks in hooks.by_key("retention_task").items():
+        report.tasks[name] = sum(task(now, dry_run) for task in tasks)
     if dry_run:
         db.session.rollback()
     else:
         audit.record(
             "privacy.retention",
-            actor=("system", None),
+            actor=SYSTEM,
             detail=f"ended={len(report.ended)} erased={len(report.erased_members)}",
         )
         db.session.commit()
     return report
 
 
-def _load_members(member_ids):
-    members = []
-    ids = sorted(member_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        members += db.session.scalars(
-            select(Member).where(Member.id.in_(chunk)).options(selectinload(Member.purposes))
-        ).all()
-    return members
+def _reason(member_id, purpose_id, states):
+    unconfirmed = purpose_id == "newsletter" and states.get(member_id) == "pending"
+    return "unconfirmed" if unconfirmed else "retention"
 
 
-def _end_for_member(member, ending, report, dry_run):
-    """End the given purposes of one member; True when the whole member is to be erased."""
-    from clubsite.members.service import end_purpose, needed_fields
+def _end_group(member_ids, ending, dropped, enrolments, states, public_ids, now):
+    """End the same purposes and erase the same fields for a group of members: a few statements."""
+    for chunk in _chunks(member_ids):
+        if "newsletter" in ending:
+            _record_newsletter_exits(chunk, enrolments, states, now)
+        db.session.execute(
+            delete(MP)
+            .where(MP.member_id.in_(chunk), MP.purpose.in_(ending))
+            .execution_options(synchronize_session=False)
+        )
+        if dropped:
+            erased = {f"{name}_enc": None for name in dropped}
+            erased.update({f"{name}_bidx": None for name in dropped if name in INDEXED_FIELDS})
+            db.session.execute(
+                update(Member)
+                .where(Member.id.in_(chunk))
+                .values(**erased, version=Member.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if NAME_FIELDS & set(dropped):
+            # Every purpose asks for both names, so a group loses both or neither.
+            db.session.execute(
+                delete(MemberNameToken)
+                .where(MemberNameToken.member_id.in_(chunk))
+                .execution_options(synchronize_session=False)
+            )
+        for purpose_id in ending:
+            for reason in ("retention", "unconfirmed"):
+                items = [
+                    (public_ids[m], sorted(enrolments[m][purpose_id].fields & set(dropped)))
+                    for m in chunk
+                    if _reason(m, purpose_id, states) == reason
+                ]
+                audit.record_many(
+                    "member.purpose_ended", items, detail=f"{purpose_id}:{reason}", actor=SYSTEM
+                )
 
-    remaining = [p for p in member.purposes if p.purpose not in ending]
-    keep = needed_fields(member, excluding=ending)
-    for purpose_id in ending:
-        enrolment = member.purpose(purpose_id)
-        dropped = [f for f in enrolment.field_list if f not in keep]
-        reason = "unconfirmed" if _is_unconfirmed(member, purpose_id) else "retention"
-        report.ended.append((member.public_id, purpose_id, dropped))
-        if dry_run:
+
+def _record_newsletter_exits(member_ids, enrolments, states, now):
+    """Leaving the newsletter is on the ledger: an objection, or a withdrawn consent."""
+    rows = []
+    for member_id in member_ids:
+        basis = enrolments[member_id]["newsletter"].basis
+        if basis == "legitimate_interest":
+            kind = "objected"
+        elif states.get(member_id) in ("active", "pending"):
+            kind = "withdrawn"
+        else:
             continue
-        if remaining:
-            end_purpose(member, purpose_id, actor="system", reason=reason)
-    if not remaining:
-        report.erased_members.append(member.public_id)
-    return not remaining
+        rows.append(
+            {
+                "member_id": member_id,
+                "purpose": "newsletter",
+                "kind": kind,
+                "at": now,
+                "source": _reason(member_id, "newsletter", states),
+                "actor": SYSTEM.ledger,
+                "proof": "",
+            }
+        )
+    if rows:
+        db.session.execute(insert(ConsentEvent), rows)
 
 
-def _is_unconfirmed(member, purpose_id):
-    from clubsite.privacy.consent import state
+def _erase_ids(member_ids, public_ids):
+    erase_member_ids(member_ids, [public_ids[m] for m in member_ids], actor=SYSTEM)
 
-    return purpose_id == "newsletter" and state(member, "newsletter") == "pending"
+
+def erase_member_ids(member_ids, public_ids, *, actor, reason="retention"):
+    """Erase whole members: erasure hooks, the journal, the audit and the delete, per chunk.
+
+    Only the public ids stay, in the erasure journal, so a restored backup erases them again.
+    Enrolments, name tokens and consent events go with the row (ON DELETE CASCADE).
+    """
+    pairs = sorted(zip(member_ids, public_ids, strict=True))
+    for start in range(0, len(pairs), CHUNK):
+        ids = [m for m, _ in pairs[start : start + CHUNK]]
+        pids = [p for _, p in pairs[start : start + CHUNK]]
+        run_erasure_hooks(ids)
+        db.session.execute(
+            insert(ErasureJournal), [{"public_id": pid, "reason": reason} for pid in pids]
+        )
+        audit.record_many("member.erased", [(pid, ()) for pid in pids], detail=reason, actor=actor)
+        db.session.execute(
+            delete(Member).where(Member.id.in_(ids)).execution_options(synchronize_session=False)
+        )
+    return len(pairs)

@@ -1,6 +1,7 @@
 """Subject access (GDPR Art. 15) and portability (Art. 20): everything held about one member.
 
-Other packages add their sections (invoices, bookings, check-ins) with @subject_access_section.
+Areas add their sections (invoices, bookings, check-ins) with @subject_access_section,
+registered by their init_app.
 """
 
 import csv
@@ -9,23 +10,16 @@ import json
 
 from flask_babel import force_locale
 
+from clubsite import hooks
 from clubsite.database import as_utc
 from clubsite.members import fields as store
 from clubsite.privacy import consent
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
 
-# name -> function(member) -> list of dicts (plain values, no other member's data)
-SECTIONS = {}
-
 
 def subject_access_section(name):
-    """Register a section of the export."""
-
-    def decorate(func):
-        SECTIONS[name] = func
-        return func
-
-    return decorate
+    """Mark a function(member) -> plain values (no other member's data) as a section."""
+    return hooks.hook("subject_access_section", name)
 
 
 def _iso(value):
@@ -70,8 +64,8 @@ def gather(member, *, language="lv"):
                 for e in consent.events(member)
             ],
         }
-        for name, section in SECTIONS.items():
-            export[name] = section(member)
+        for entry in hooks.registered("subject_access_section"):
+            export[entry.key] = entry.func(member)
     return export
 
 

@@ -4,6 +4,9 @@ from importlib import import_module
 
 from flask import Blueprint
 
+from clubsite import hooks as registry
+from clubsite.public import tokens
+
 bp = Blueprint("public", __name__)
 
 ROUTE_MODULES = [
@@ -14,8 +17,9 @@ ROUTE_MODULES = [
 ]
 
 
-def register_public(app):
-    """Import the route modules and register the blueprint."""
+def init_app(app):
+    """Import the route modules, register the blueprint and the public face's hooks."""
     for name in ROUTE_MODULES:
         import_module(name)
+    registry.register_module(app, tokens)
     app.register_blueprint(bp)
