@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, HiddenField, RadioField
 from wtforms.validators import DataRequired
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.guard import requires
 from clubsite.backoffice.home_panels import home_panel
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.members import duplicates, service
 from clubsite.members.models import Member
@@ -52,7 +53,6 @@ def duplicates_list():
     names = {}
     if members:
         names = {v.member.id: v.name for v in access.read_names(current_user, members)}
-    db.session.commit()
     return render_template(
         "backoffice/duplicates/list.html", groups=groups, names=names, reasons=REASONS
     )
@@ -75,23 +75,16 @@ def duplicates_merge():
     if form.validate_on_submit():
         keep, remove = (a, b) if form.keep.data == "a" else (b, a)
         versions = {a.id: form.a_version.data or None, b.id: form.b_version.data or None}
-        try:
+        with unit_of_work.write(form) as outcome:
+            # A changed member is refused by its version (the rows reload inside the write).
             gained = duplicates.merge_members(
                 keep,
                 remove,
-                actor=f"staff:{current_user.public_id}",
+                actor=Actor.staff(current_user),
                 keep_version=versions[keep.id],
                 remove_version=versions[remove.id],
             )
-            db.session.commit()
-        except (duplicates.MergeError, StaleDataError) as exc:
-            db.session.rollback()
-            form.form_errors.append(
-                getattr(exc, "message", None)
-                or _("One of the members was changed meanwhile. Check the comparison again.")
-            )
-            a, b = _pair_or_404()
-        else:
+        if outcome.ok:
             flash(
                 _(
                     "The records are merged; %(num)d fields came from the other one.",
@@ -100,9 +93,9 @@ def duplicates_merge():
                 "success",
             )
             return redirect(url_for("backoffice.member_detail", public_id=keep.public_id))
+        a, b = _pair_or_404()  # either may have gone meanwhile
     views = [access.read_member(current_user, m, action="member.read_for_merge") for m in (a, b)]
     details = [duplicates.merge_details(m) for m in (a, b)]
-    db.session.commit()  # the audited reads
     return render_template(
         "backoffice/duplicates/merge.html",
         form=form,

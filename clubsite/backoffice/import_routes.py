@@ -13,14 +13,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import select
 from wtforms import BooleanField, SelectField, TextAreaField
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.forms import MultiCheckboxField
 from clubsite.backoffice.guard import requires
+from clubsite.domain import Actor, NotFound
 from clubsite.errors import render_error
 from clubsite.extensions import db
-from clubsite.formtools import apply_service_error
 from clubsite.members import import_files, importer
 from clubsite.privacy import audit, consent
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
@@ -104,17 +106,33 @@ def member_import():
     """Step 1: upload the spreadsheet (kept encrypted for an hour at most)."""
     form = UploadForm()
     if form.validate_on_submit():
-        upload = request.files.get("file")
-        try:
-            table = import_files.read_table(upload.filename, upload.read())
-        except import_files.ImportFileError as exc:
-            form.file.errors = [exc.message]
-        else:
-            stored = import_files.store_upload(current_user, table)
-            audit.record("member.import_uploaded", detail=f"rows={len(table.rows)}")
-            db.session.commit()
-            return redirect(url_for("backoffice.member_import_check", upload_id=stored.public_id))
+        table = _read(form, request.files.get("file"))
+        if table is not None:
+            with unit_of_work.write(form) as outcome:
+                stored = import_files.store_upload(current_user, table)
+                audit.record(
+                    "member.import_uploaded",
+                    detail=f"rows={len(table.rows)}",
+                    actor=Actor.staff(current_user),
+                )
+            if outcome.ok:
+                return redirect(
+                    url_for("backoffice.member_import_check", upload_id=stored.public_id)
+                )
     return render_template("backoffice/import/upload.html", form=form)
+
+
+def _read(form, upload):
+    """The uploaded file as a table, or None with the reason under the file input.
+
+    Reading a large spreadsheet is slow and writes nothing, so it runs before (outside) the
+    write; its refusal is shown here, where the write block would not see it.
+    """
+    try:
+        return import_files.read_table(upload.filename, upload.read())
+    except import_files.ImportFileError as exc:
+        form.file.errors = [exc.message]
+        return None
 
 
 @bp.route("/members/import/<upload_id>", methods=["GET", "POST"])
@@ -128,26 +146,35 @@ def member_import_check(upload_id):
     form = _options_form(table)
     action = request.form.get("action", "")
     if action == "cancel" and form.validate_on_submit():
-        import_files.discard_upload(upload)
-        db.session.commit()
+        with unit_of_work.write():
+            import_files.discard_upload(upload)
         flash(_("The upload has been discarded."), "info")
         return redirect(url_for("backoffice.member_import"))
     plan = None
     if action in ("check", "import", "import_valid") and form.validate_on_submit():
-        try:
-            plan, options = _plan(form, table)
-            if action != "check":
-                return _import(upload, plan, options, form, action == "import_valid")
-        except importer.ImportProblem as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+        plan, options = _plan(form, table)
+        if plan is not None and action != "check" and _confirmed(form, plan, action):
+            with unit_of_work.write(form) as outcome:
+                created = _import(upload_id, plan, options, only_valid=action == "import_valid")
+            if outcome.ok:
+                return render_template(
+                    "backoffice/import/done.html",
+                    created=created,
+                    plan=plan,
+                    labels=importer.TARGETS,
+                )
+            if isinstance(outcome.error, NotFound):  # imported or discarded by another click
+                flash(_("This upload has expired. Please upload the file again."), "error")
+                return redirect(url_for("backoffice.member_import"))
+            if isinstance(outcome.error, importer.ImportStale):
+                plan, options = _plan(form, table)  # the report as it stands now
     # The preview shows personal data from the file: record who looked at which fields.
     audit.record(
         "member.import_previewed",
         fields=[t for t in (c.data for c in form.columns) if t in FIELDS],
         detail=f"rows={min(PREVIEW_ROWS, len(table.rows))}",
+        actor=Actor.staff(current_user),
     )
-    db.session.commit()
     return render_template(
         "backoffice/import/check.html",
         form=form,
@@ -159,28 +186,47 @@ def member_import_check(upload_id):
 
 
 def _plan(form, table):
-    """(plan, options) for the form's mapping and options: every row checked, nothing written."""
-    options = importer.check_options(
-        form.purposes.data,
-        {"fees": form.fees_basis.data, "newsletter": form.newsletter_basis.data},
-        form.wording.data,
-    )
-    return importer.plan_import(table, [c.data for c in form.columns], options), options
+    """(plan, options) for the form's mapping and options: every row checked, nothing written.
 
-
-def _import(upload, plan, options, form, only_valid):
-    """Run the import in one transaction and show what was done."""
-    if plan.refused and only_valid and not form.confirm_partial.data:
-        raise importer.ImportProblem(
-            _l("Tick the box to confirm that only the valid rows are imported."), "confirm_partial"
+    Checking every row is the slow part of an import and writes nothing, so it runs before
+    (outside) the write; a refused setting goes on the form, as the write block would put it,
+    and gives (None, None).
+    """
+    try:
+        options = importer.check_options(
+            form.purposes.data,
+            {"fees": form.fees_basis.data, "newsletter": form.newsletter_basis.data},
+            form.wording.data,
         )
-    actor = f"staff:{current_user.public_id}"
-    created = importer.run_import(plan, options, actor=actor, only_valid=only_valid)
-    import_files.discard_upload(upload)
-    db.session.commit()
-    return render_template(
-        "backoffice/import/done.html", created=created, plan=plan, labels=importer.TARGETS
+        return importer.plan_import(table, [c.data for c in form.columns], options), options
+    except importer.ImportProblem as exc:
+        unit_of_work.apply_to_form(form, exc)
+        return None, None
+
+
+def _confirmed(form, plan, action):
+    """Importing only the valid rows needs the box ticked (checked before taking the lock)."""
+    if action == "import_valid" and plan.refused and not form.confirm_partial.data:
+        form.confirm_partial.errors = [
+            *form.confirm_partial.errors,
+            _("Tick the box to confirm that only the valid rows are imported."),
+        ]
+        return False
+    return True
+
+
+def _import(upload_id, plan, options, *, only_valid):
+    """Inside the write: claim the upload, enrol the checked rows, discard the file."""
+    upload = db.session.scalar(
+        select(import_files.ImportUpload).where(import_files.ImportUpload.public_id == upload_id)
     )
+    if upload is None:  # a second click: the first one imported it (or it was discarded)
+        raise NotFound()
+    created = importer.run_import(
+        plan, options, actor=Actor.staff(current_user), only_valid=only_valid
+    )
+    import_files.discard_upload(upload)
+    return created
 
 
 @bp.errorhandler(413)

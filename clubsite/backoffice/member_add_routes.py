@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.guard import requires
-from clubsite.extensions import db
+from clubsite.domain import Actor
 from clubsite.members.forms import (
     TYPED_FIELDS,
     StaffMemberForm,
-    apply_member_error,
     plan_for_purposes,
     plans_by_combination,
     typed_values,
@@ -61,7 +61,7 @@ def _enrol(form, purposes):
         typed_values(form, plan),
         purposes,
         source="staff",
-        actor=f"staff:{current_user.public_id}",
+        actor=Actor.staff(current_user),
         language=form.language.data,
         legal_bases={"newsletter": basis} if basis else None,
         consent_confirmed=bool(proof),
@@ -82,19 +82,15 @@ def member_add():
     forged = form.newsletter_basis.errors or form.language.errors
     if request.form.get("step") == "choose" or forged:
         return _render(form, purposes)
-    try:
+    with unit_of_work.write(form) as outcome:
         member, created = _enrol(form, purposes)
+        # Rendered inside the write: a confirmation link is a token stored with the member.
         messages = mails.signup_mails(member, created, by_staff=True) if created else []
-    except MemberError as exc:
-        db.session.rollback()
-        apply_member_error(form, exc)
+    if not outcome.ok:
         return _render(form, purposes)
-    if not created:
-        existing = member.public_id
-        db.session.rollback()
+    if not created:  # an existing person: enrol_member changed nothing
         form.form_errors.append(_("This person is already a member; nothing was changed."))
-        return _render(form, purposes, existing=existing)
-    db.session.commit()
+        return _render(form, purposes, existing=member.public_id)
     mails.deliver(messages)
     flash(_("Member added."), "success")
     detail = "backoffice.member_detail" in current_app.view_functions

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
+from flask_login import current_user
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.guard import requires
 from clubsite.backoffice.home_panels import home_panel
 from clubsite.database import utcnow
+from clubsite.domain import Actor, Stale
 from clubsite.downloads import download
-from clubsite.extensions import db
-from clubsite.formtools import apply_service_error
 from clubsite.registers import breaches, complaints, export, service
 from clubsite.registers.forms import (
     LABELS,
@@ -39,8 +39,8 @@ class RegisterPage:
     new_title: object
     new_form: type
     edit_form: type
-    create: object  # function(data) -> entry
-    update: object  # function(entry, data, *, version) -> entry
+    create: object  # function(data, *, actor) -> entry
+    update: object  # function(entry, data, *, version, actor) -> entry
     texts: tuple  # encrypted text columns
 
 
@@ -153,13 +153,10 @@ def register_new(kind):
     page = _page(kind)
     form = page.new_form()
     if form.validate_on_submit():
-        try:
-            entry = page.create(_form_data(form))
-        except service.RegisterError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            db.session.commit()
+        data = _form_data(form)
+        with unit_of_work.write(form) as outcome:
+            entry = page.create(data, actor=Actor.staff(current_user))
+        if outcome.ok:
             flash(_("Saved in the register."), "success")
             return redirect(
                 url_for("backoffice.register_edit", kind=kind, public_id=entry.public_id)
@@ -186,24 +183,23 @@ def register_edit(kind, public_id):
     if not form.is_submitted():
         return _render_edit(kind, page, entry)
     if form.validate():
-        try:
-            page.update(entry, _form_data(form), version=form.version.data or None)
-            db.session.commit()
-        except (service.StaleEntry, StaleDataError):
-            db.session.rollback()
-            return _render_edit(kind, page, entry, stale=True)
-        except service.RegisterError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
+        data = _form_data(form)
+        with unit_of_work.write(form) as outcome:
+            page.update(
+                entry, data, version=form.version.data or None, actor=Actor.staff(current_user)
+            )
+        if outcome.ok:
             flash(_("Saved in the register."), "success")
             return redirect(url_for("backoffice.register_edit", kind=kind, public_id=public_id))
+        if isinstance(outcome.error, Stale):  # an older version: show the current one instead
+            return _render_edit(kind, page, entry, stale=True)
     return _render_edit(kind, page, entry, form=form)
 
 
 def _render_edit(kind, page, entry, *, form=None, stale=False):
-    texts = service.read_texts(entry, list(page.texts), action=f"register.{kind}_read")
-    db.session.commit()  # the audited read
+    texts = service.read_texts(
+        entry, list(page.texts), action=f"register.{kind}_read", actor=Actor.staff(current_user)
+    )
     if form is None:
         form = page.edit_form(formdata=None, data=_prefill(entry, texts))
     if stale:
@@ -224,8 +220,7 @@ def _render_edit(kind, page, entry, *, form=None, stale=False):
 def register_export(kind):
     """The whole register as CSV (spreadsheet formulas neutralised)."""
     _page(kind)
-    text = export.export_csv(kind)
-    db.session.commit()  # the audited export
+    text = export.export_csv(kind, actor=Actor.staff(current_user))  # audited with the response
     stamp = utcnow().strftime("%Y%m%d")
     return download("\ufeff" + text, f"{kind}-{stamp}.csv")
 

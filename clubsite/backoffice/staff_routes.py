@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.forms import EmptyForm, StaffForm, StaffRolesForm
 from clubsite.backoffice.guard import requires
 from clubsite.backoffice.home_panels import home_panel
 from clubsite.extensions import db
-from clubsite.formtools import apply_service_error
 from clubsite.privacy import policy
 from clubsite.staff import service, twofactor
 from clubsite.staff.invitations import send_invitation
@@ -30,15 +30,13 @@ def staff_list():
     """All staff accounts, and the form to add one."""
     form = StaffForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work.write(form) as outcome:
             user = service.create_staff(form.email.data, form.name.data, form.roles.data)
             token = service.create_setup_token("invite", user, hours=service.INVITE_LINK_HOURS)
+            # Sent inside the write, as before: if the mail cannot go out, no account is left
+            # behind without its link (there is no "send again"), and the admin can retry.
             send_invitation(user, token)
-        except service.StaffError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Invitation sent to the new staff member."), "success")
             return redirect(url_for("backoffice.staff_list"))
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.name)).all()
@@ -63,13 +61,9 @@ def staff_detail(public_id):
     user = _staff_or_404(public_id)
     form = StaffRolesForm(roles=user.role_list)
     if form.validate_on_submit():
-        try:
+        with unit_of_work.write(form) as outcome:
             service.set_roles(user, form.roles.data)
-        except service.StaffError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Roles saved."), "success")
             return redirect(url_for("backoffice.staff_detail", public_id=public_id))
     return render_template(
@@ -88,26 +82,24 @@ def staff_detail(public_id):
 def staff_action(public_id, action):
     """Deactivate, activate or unlock an account."""
     user = _staff_or_404(public_id)
-    if not EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if not form.validate_on_submit():
         abort(400)
-    if action == "deactivate":
-        try:
-            service.set_active(user, False)
-        except service.StaffError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("backoffice.staff_detail", public_id=public_id))
-        message = _("The account is deactivated and its sessions have ended.")
-    elif action == "activate":
-        service.set_active(user, True)
-        message = _("The account is active again.")
-    elif action == "unlock":
-        service.unlock(user)
-        message = _("The login lock has been lifted.")
-    else:
+    if action not in ("deactivate", "activate", "unlock"):
         abort(404)
-    db.session.commit()
-    flash(message, "success")
+    with unit_of_work.write(form) as outcome:
+        if action == "unlock":
+            service.unlock(user)
+        else:
+            service.set_active(user, action == "activate")
+    if outcome.error is not None:  # the last active admin cannot be deactivated
+        flash(outcome.error.message, "error")
+    elif action == "deactivate":
+        flash(_("The account is deactivated and its sessions have ended."), "success")
+    elif action == "activate":
+        flash(_("The account is active again."), "success")
+    else:
+        flash(_("The login lock has been lifted."), "success")
     return redirect(url_for("backoffice.staff_detail", public_id=public_id))
 
 

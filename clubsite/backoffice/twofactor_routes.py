@@ -6,12 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from clubsite import unit_of_work
 from clubsite.backoffice import bp
 from clubsite.backoffice.forms import EmptyForm, TwoFactorCodeForm, TwoFactorRolesForm
 from clubsite.backoffice.guard import public, requires
 from clubsite.backoffice.home_panels import home_panel
 from clubsite.extensions import db, limiter
-from clubsite.formtools import apply_service_error
 from clubsite.staff import auth, service, twofactor
 from clubsite.staff.models import StaffUser
 from clubsite.urls import safe_next
@@ -50,18 +50,20 @@ def login_code():
         return redirect(url_for("backoffice.login"))
     form = TwoFactorCodeForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
+        with unit_of_work.write(form) as outcome:
+            # A refusal keeps its failure count, the spent step and a lock (keeps_changes).
             twofactor.check_login_code(user, form.code.data)
-        except service.LoginLocked as exc:
-            db.session.commit()  # keep the lock and its audit entry
-            auth.log_out()
-            flash(exc.message, "error")
-            return redirect(url_for("backoffice.login"))
-        except service.LoginFailed as exc:
-            db.session.commit()  # keep the failure count and the spent step
-            form.code.errors.append(exc.message)
-        else:
             auth.finish_second_factor(user)
+        if isinstance(outcome.error, service.LoginLocked):
+            # The lock is recorded; the waiting session ends in a short write of its own.
+            with unit_of_work.write():
+                auth.log_out()
+            flash(outcome.error.message, "error")
+            return redirect(url_for("backoffice.login"))
+        if outcome.error is not None:
+            form.form_errors.clear()
+            form.code.errors.append(outcome.error.message)
+        else:
             return redirect(safe_next(form.next.data, url_for("backoffice.home")))
     return render_template("backoffice/twofactor/login_code.html", form=form)
 
@@ -82,14 +84,10 @@ def twofactor_setup():
         session[PENDING_KEY] = twofactor.seal_pending(user, secret)
     form = TwoFactorCodeForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
+        with unit_of_work.write(form) as outcome:
             twofactor.enable(user, secret, form.code.data)
-        except service.StaffError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
-        else:
-            db.session.commit()
             auth.log_in(user, second_factor_done=True)
+        if outcome.ok:
             flash(_("Two-factor sign-in is on. Other sessions have been logged out."), "success")
             return redirect(safe_next(form.next.data, url_for("backoffice.home")))
     return render_template(
@@ -109,14 +107,12 @@ def twofactor_disable():
     user = current_user._get_current_object()
     form = TwoFactorCodeForm()
     if twofactor.is_enabled(user) and form.validate_on_submit():
-        try:
+        with unit_of_work.write(form) as outcome:
             twofactor.disable(user, form.code.data)
-        except service.StaffError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Two-factor sign-in is off."), "success")
+        else:
+            flash(outcome.error.message, "error")
     return redirect(url_for("backoffice.twofactor_setup"))
 
 
@@ -126,13 +122,14 @@ def twofactor_roles():
     """Admin setting: the roles whose staff must use two-factor sign-in."""
     form = TwoFactorRolesForm(roles=sorted(twofactor.required_roles()))
     if form.validate_on_submit():
-        twofactor.set_required_roles(form.roles.data)
-        db.session.commit()
-        flash(
-            _("Saved. Staff of these roles set up two-factor sign-in at their next step."),
-            "success",
-        )
-        return redirect(url_for("backoffice.twofactor_roles"))
+        with unit_of_work.write(form) as outcome:
+            twofactor.set_required_roles(form.roles.data)
+        if outcome.ok:
+            flash(
+                _("Saved. Staff of these roles set up two-factor sign-in at their next step."),
+                "success",
+            )
+            return redirect(url_for("backoffice.twofactor_roles"))
     staff = db.session.scalars(
         select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
     ).all()
@@ -148,8 +145,8 @@ def twofactor_reset(public_id):
     if user is None:
         abort(404)
     if EmptyForm().validate_on_submit() and twofactor.is_enabled(user):
-        twofactor.reset(user)
-        db.session.commit()
+        with unit_of_work.write():
+            twofactor.reset(user)
         flash(
             _("Two-factor sign-in has been removed. The staff member can set it up again."),
             "success",

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from clubsite.database import as_utc, utcnow
-from clubsite.domain import DomainError
+from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members.models import (
@@ -141,6 +141,8 @@ def _member_links():
 def merge_members(keep, remove, *, actor, keep_version=None, remove_version=None):
     """Merge remove into keep; the caller commits. Returns the field names keep gained.
 
+    actor is a clubsite.domain.Actor (or its ledger form, "staff:<id>" or "system").
+
     The kept member's values win; fields only the removed member had are added. Nothing else is
     erased: every purpose, consent event and linked record of the removed member moves over.
     """
@@ -209,12 +211,11 @@ def _retire(keep, remove, gained, actor):
     removed_id = remove.public_id
     db.session.add(ErasureJournal(public_id=removed_id, reason="merge"))
     db.session.delete(remove)
-    actor_tuple = ("staff", actor.split(":", 1)[1]) if actor.startswith("staff:") else None
+    actor = as_actor(actor)
     audit.record(
         "member.merged", subject=keep.public_id, fields=gained, detail=f"from:{removed_id}",
-        actor=actor_tuple,
+        actor=actor,
     )  # fmt: skip
     audit.record(
-        "member.merged_away", subject=removed_id, detail=f"into:{keep.public_id}",
-        actor=actor_tuple,
-    )  # fmt: skip
+        "member.merged_away", subject=removed_id, detail=f"into:{keep.public_id}", actor=actor
+    )

@@ -11,6 +11,7 @@ import secrets
 from sqlalchemy import LargeBinary, func, select
 
 from clubsite.database import new_public_id, utcnow
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.members import cards
 from clubsite.members import fields as store
@@ -32,7 +33,11 @@ PURPOSE_FIELDS = {purpose_id: p.fields for purpose_id, p in PURPOSES.items()}
 
 
 def write_members(rows, options, *, actor, now=None):
-    """Insert the checked rows (importer.Row) in batches, in the caller's transaction."""
+    """Insert the checked rows (importer.Row) in batches, in the caller's transaction.
+
+    actor is an Actor (or its ledger form, "staff:<id>" or "system").
+    """
+    actor = as_actor(actor)
     now = now or utcnow()
     cards_taken = taken_indexes("card_number") if "access" in options.purposes else set()
     token_cache = {}
@@ -65,13 +70,14 @@ def _insert_batch(rows, options, actor, now, cards_taken, token_cache):
     id_of = _ids_of([data["public_id"] for data in member_rows], after_id)
     purposes, tokens, events = [], [], []
     wording = _wording_hash(options) if options.needs_proof else None
+    by = actor.ledger  # the consent ledger's form of who imported
     for data, row, values in zip(member_rows, rows, all_values, strict=True):
         member_id = id_of[data["public_id"]]
         purposes += _enrolments(member_id, row, values, options, now)
         tokens += _name_tokens(member_id, values, ring, token_cache)
         if wording and "newsletter" in row.purposes:
             events += [
-                _event(member_id, kind, now, actor, wording if kind == "given" else None, row.proof)
+                _event(member_id, kind, now, by, wording if kind == "given" else None, row.proof)
                 for kind in ("given", "confirmed")
             ]
     _insert_plain(MemberPurpose.__table__, purposes)
@@ -159,9 +165,8 @@ def _copy_rows(table, keys, rows):
 
 def _audit_created(member_rows, all_values, actor):
     """One "member.created" event per member, chained in one insert (audit.record_many)."""
-    audit_actor = ("staff", actor.split(":", 1)[1]) if ":" in actor else ("system", None)
     items = [(d["public_id"], values) for d, values in zip(member_rows, all_values, strict=True)]
-    audit.record_many("member.created", items, detail="import", actor=audit_actor)
+    audit.record_many("member.created", items, detail="import", actor=actor)
 
 
 MEMBER_CIPHER_COLUMNS = [f"{name}_enc" for name in FIELDS] + [

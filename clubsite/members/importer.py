@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from clubsite.database import utcnow
-from clubsite.domain import DomainError
+from clubsite.domain import DomainError, Stale, as_actor
 from clubsite.extensions import db
 from clubsite.members import fields as store
 from clubsite.members import import_writer
@@ -204,14 +204,24 @@ class ImportRefused(ImportProblem):
     """Some rows are refused and the staff member did not choose to import only the valid ones."""
 
 
+class ImportStale(ImportProblem, Stale):
+    """Since the check, someone registered a person the plan would add: check the file again."""
+
+
 def run_import(plan, options, *, actor, only_valid=False, now=None):
     """Enrol the plan's good rows in the caller's transaction; all or nothing. Returns a count.
 
     With refused rows the import is refused unless only_valid (the staff member's second,
-    confirmed choice); either way it is one transaction, committed by the caller.
+    confirmed choice); either way it is one transaction, committed by the caller. The plan is
+    made beforehand (outside the write lock); a person registered since then refuses the import
+    (ImportStale), so it still does exactly what the report said. actor is an Actor (or its
+    ledger form, "staff:<id>" or "system").
     """
     if plan.refused and not only_valid:
         raise ImportRefused(_l("Some rows are refused, so nothing was imported."))
+    if _registered(key for row in plan.good for key in row.keys):
+        raise ImportStale()
+    actor = as_actor(actor)
     now = now or utcnow()
     audit.record(
         "member.import",
@@ -220,6 +230,7 @@ def run_import(plan, options, *, actor, only_valid=False, now=None):
             f"rows={len(plan.good)} refused={len(plan.refused)} existing={len(plan.existing)} "
             f"purposes={','.join(options.purposes)}"
         ),
+        actor=actor,
     )
     db.session.flush()  # the audit chain's head exists before the batches append to it
     import_writer.write_members(plan.good, options, actor=actor, now=now)

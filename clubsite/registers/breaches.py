@@ -89,24 +89,30 @@ def _apply(breach, data, now):
     close_if_final(breach, ("closed",), now)
 
 
-def record_breach(data, *, now=None):
+def record_breach(data, *, now=None, actor=None):
     """Record a breach the moment it is known; the 72-hour clock runs from its detection."""
     now = now or utcnow()
     breach = Breach(recorded_at=now)
     _apply(breach, data, now)
     db.session.add(breach)
     audit.record(
-        "register.breach_recorded", fields=["description", "measures"], detail=breach.public_id
+        "register.breach_recorded",
+        fields=["description", "measures"],
+        detail=breach.public_id,
+        actor=actor,
     )
     return breach
 
 
-def update_breach(breach, data, *, version, now=None):
+def update_breach(breach, data, *, version, now=None, actor=None):
     """Update a breach (optimistic locking): notification, people told, measures, status."""
     check_version(breach, version)
     _apply(breach, data, now or utcnow())
     audit.record(
-        "register.breach_updated", fields=["description", "measures"], detail=breach.public_id
+        "register.breach_updated",
+        fields=["description", "measures"],
+        detail=breach.public_id,
+        actor=actor,
     )
     return breach
 

@@ -45,7 +45,7 @@ def _apply(complaint, data, now):
     close_if_final(complaint, FINAL_STATUSES, now)
 
 
-def record_complaint(data, *, now=None):
+def record_complaint(data, *, now=None, actor=None):
     """Record a complaint as it arrives."""
     complaint = Complaint()
     _apply(complaint, data, now or utcnow())
@@ -55,11 +55,12 @@ def record_complaint(data, *, now=None):
         subject=complaint.member_public_id,
         fields=["summary", "outcome"],
         detail=complaint.public_id,
+        actor=actor,
     )
     return complaint
 
 
-def update_complaint(complaint, data, *, version, now=None):
+def update_complaint(complaint, data, *, version, now=None, actor=None):
     """Update a complaint (optimistic locking): status and outcome."""
     check_version(complaint, version)
     _apply(complaint, data, now or utcnow())
@@ -68,6 +69,7 @@ def update_complaint(complaint, data, *, version, now=None):
         subject=complaint.member_public_id,
         fields=["summary", "outcome"],
         detail=complaint.public_id,
+        actor=actor,
     )
     return complaint
 

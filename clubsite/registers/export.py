@@ -127,7 +127,7 @@ EXPORTS = {
 }
 
 
-def export_csv(kind):
+def export_csv(kind, *, actor=None):
     """The whole register as CSV text (formula-safe), with the export audited."""
     header, entries, row, fields = EXPORTS[kind]
     buffer = io.StringIO()
@@ -137,5 +137,5 @@ def export_csv(kind):
     for entry in entries():
         writer.writerow([safe_cell(value) for value in row(entry)])
         count += 1
-    audit.record("register.exported", fields=fields, detail=f"{kind} rows={count}")
+    audit.record("register.exported", fields=fields, detail=f"{kind} rows={count}", actor=actor)
     return buffer.getvalue()

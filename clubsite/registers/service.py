@@ -1,7 +1,8 @@
 """Filing, reading and updating register entries; the helpers every register shares.
 
 Functions change the session only; the caller commits once. Free text is encrypted (bound to
-its table, column and entry), and every read of it is audited.
+its table, column and entry), and every read of it is audited. actor (a clubsite.domain.Actor)
+names who files, changes or reads an entry; None means the logged-in staff member.
 """
 
 import calendar
@@ -13,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from clubsite.database import as_utc, new_public_id, utcnow
-from clubsite.domain import DomainError
+from clubsite.domain import DomainError, Stale
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ
 from clubsite.members.duplicates import merge_hook
@@ -36,10 +37,8 @@ class RegisterError(DomainError):
     """A refused register change; .message is for the user, .field names the form field."""
 
 
-class StaleEntry(RegisterError):
+class StaleEntry(RegisterError, Stale):
     """The entry changed since the form was made (optimistic locking)."""
-
-    status = 409
 
 
 STALE = _l(
@@ -123,11 +122,11 @@ def read_text(entry, column):
     )
 
 
-def read_texts(entry, columns, *, action):
+def read_texts(entry, columns, *, action, actor=None):
     """Decrypt several text columns for a page, auditing the read (column names only)."""
     values = {column: read_text(entry, column) for column in columns}
     subject = getattr(entry, "member_public_id", None)
-    audit.record(action, subject=subject, fields=columns, detail=entry.public_id)
+    audit.record(action, subject=subject, fields=columns, detail=entry.public_id, actor=actor)
     return values
 
 
@@ -158,7 +157,7 @@ def file_subject_request(member_public_id, kind, details, *, source, actor=None,
     return request
 
 
-def record_subject_request(data, *, now=None):
+def record_subject_request(data, *, now=None, actor=None):
     """A request taken at the desk, by email, letter or phone (back office)."""
     kind = check_choice(data.get("kind"), REQUEST_KINDS, "kind")
     source = check_choice(data.get("source"), REQUEST_SOURCES, "source")
@@ -167,10 +166,10 @@ def record_subject_request(data, *, now=None):
     received = data.get("received_at") or now or utcnow()
     if as_utc(received) > (now or utcnow()) + timedelta(minutes=5):
         raise RegisterError(_l("This date is in the future."), "received_at")
-    return file_subject_request(member_id, kind, details, source=source, now=received)
+    return file_subject_request(member_id, kind, details, source=source, actor=actor, now=received)
 
 
-def update_subject_request(request, data, *, version, now=None):
+def update_subject_request(request, data, *, version, now=None, actor=None):
     """Change a request's status, details and what was done (optimistic locking)."""
     check_version(request, version)
     request.status = check_choice(data.get("status"), REQUEST_STATUSES, "status")
@@ -184,6 +183,7 @@ def update_subject_request(request, data, *, version, now=None):
         subject=request.member_public_id,
         fields=["status", "details", "outcome"],
         detail=request.public_id,
+        actor=actor,
     )
     return request
 

@@ -71,3 +71,6 @@ ALLOWED["backoffice.member_import_check"] = ADMIN
 # Duplicates and merge (admin)
 ALLOWED["backoffice.duplicates"] = ADMIN
 ALLOWED["backoffice.duplicates_merge"] = ADMIN
+
+# The audit log: checking the chain (a POST)
+ALLOWED["backoffice.audit_verify"] = ADMIN

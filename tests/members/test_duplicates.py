@@ -78,6 +78,7 @@ def test_same_phone_and_same_name_and_birth_date_are_found(app):
     groups = duplicates.find_duplicates()
     reasons = sorted((g.reason, len(g.members)) for g in groups)
     assert reasons == [("name_birth", 2), ("phone", 2)]
+    db.session.commit()  # audit events are appended when their transaction commits
     scan = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "member.duplicates_scanned")
     )
@@ -229,3 +230,24 @@ def test_duplicates_are_for_admins_only(client_for):
     """Reception may not list or merge duplicates."""
     reception = client_for("reception")
     assert reception.get("/office/members/duplicates").status_code == 403
+
+
+def test_a_merge_from_an_older_comparison_is_refused_on_the_page(client_for, pair):
+    """A member changed since the comparison was shown: the page says so; nothing is merged."""
+    first, second = pair
+    admin = client_for("admin")
+    _english(admin)
+    url = f"/office/members/duplicates/merge?a={first.public_id}&b={second.public_id}"
+    token = csrf_token(admin, url)
+    data = {
+        "keep": "a",
+        "confirm": "y",
+        "a_version": str(first.version),
+        "b_version": str(second.version - 1),
+        "csrf_token": token,
+    }
+    refused = admin.post(url, data=data)
+    assert refused.status_code == 200
+    assert "One of the members was changed meanwhile" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count(Member.id))) == 2
+    assert db.session.scalar(select(db.func.count(ErasureJournal.id))) == 0

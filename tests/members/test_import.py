@@ -9,6 +9,7 @@ from datetime import timedelta
 import openpyxl
 import pytest
 import werkzeug.formparser
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 
 from clubsite.database import utcnow
@@ -312,3 +313,55 @@ def test_a_file_over_the_size_limit_is_refused_on_the_upload_page(admin):
     assert response.status_code == 413
     assert "The file is too large: at most 5 MB." in response.get_data(as_text=True)
     assert db.session.scalar(select(db.func.count(import_files.ImportUpload.id))) == 0
+
+
+def _during_planning(monkeypatch, app, action):
+    """Run action once, in a session of its own, right after the rows are checked (as another
+    request would between the check, which takes no lock, and the write)."""
+    plan_import, done = importer.plan_import, []
+
+    def plan_then_act(*args, **kwargs):
+        plan = plan_import(*args, **kwargs)
+        if not done:
+            done.append(True)
+            with app.app_context():
+                action()
+                db.session.commit()
+        return plan
+
+    monkeypatch.setattr(importer, "plan_import", plan_then_act)
+
+
+def test_a_person_registered_during_the_import_stops_it(app, admin, monkeypatch):
+    """The rows are checked before the write; someone registered meanwhile refuses the import,
+    and the report is made again, so the import still does exactly what the report says."""
+    url = _upload(admin, _csv(*GOOD))
+    _during_planning(
+        monkeypatch,
+        app,
+        lambda: service.enrol_member(
+            {"first_name": "Līga", "last_name": "Ozoliņa", "email": "liga@example.lv"},
+            ["bookings"],
+            source="staff",
+            actor="system",
+        ),
+    )
+    text = _submit(admin, url, "import", ["fees"], MAPPING).get_data(as_text=True)
+    assert "Someone else changed this" in text
+    assert "Already in the registry, not added again: rows 3." in text
+    assert _members() == 1  # only the one registered meanwhile
+    assert db.session.scalar(select(db.func.count(import_files.ImportUpload.id))) == 1
+
+
+def test_a_second_click_on_import_imports_nothing(app, admin, monkeypatch):
+    """The upload taken by another click while this one checked the rows: nothing is imported."""
+    url = _upload(admin, _csv(*GOOD))
+    _during_planning(
+        monkeypatch, app, lambda: db.session.execute(sa_delete(import_files.ImportUpload))
+    )
+    response = _submit(admin, url, "import", ["fees"], MAPPING)
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/office/members/import"
+    )
+    assert "This upload has expired" in admin.get("/office/members/import").get_data(as_text=True)
+    assert _members() == 0
