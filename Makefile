@@ -26,9 +26,11 @@ $(VENV)/.dev-installed: $(BIN)/activate requirements-dev.txt
 translations: $(CATALOGS)
 
 ## Serve the site at http://127.0.0.1:8000 (creates instance/ with keys on first run).
+## Links in mail point where the site runs (set CLUBSITE_BASE_URL for an address of its own).
+run: export CLUBSITE_BASE_URL := $(or $(CLUBSITE_BASE_URL),http://$(HOST):$(PORT))
 run: $(BIN)/activate translations
 	$(FLASK) db upgrade
-	CLUBSITE_BASE_URL=$${CLUBSITE_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) staff setup-link
+	$(FLASK) staff setup-link
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - \
 		--access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(M)sms' wsgi:app
 
@@ -36,11 +38,13 @@ run: $(BIN)/activate translations
 test: $(VENV)/.dev-installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
@@ -55,6 +59,11 @@ translations-extract: $(BIN)/activate
 demo: $(BIN)/activate
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --members 500
+
+## Run the benchmarks (bench/run.sh, figures in bench/RESULTS.md); the dev requirements bring
+## aiosmtpd, the newsletter benches' SMTP sink. A quick check: see the top of bench/run.sh.
+bench: $(VENV)/.dev-installed translations
+	sh bench/run.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

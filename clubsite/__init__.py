@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from clubsite import unit_of_work
 from clubsite.config import ConfigError, ensure_instance, load_config
 from clubsite.database import configure_sqlite, engine_options
+from clubsite.privacy.keys import load_data_keys
 
 
 def create_app(test_config=None, instance_path=None):
@@ -20,10 +21,12 @@ def create_app(test_config=None, instance_path=None):
     try:
         load_config(app, test_config)
         ensure_instance(app)
+        load_data_keys(app)
     except ConfigError as exc:
         # One readable line instead of a stack trace: the operator has something to fix.
         sys.stderr.write(f"clubsite: configuration error: {exc}\n")
         raise SystemExit(2) from None
+    app.extensions["clubsite.factory"] = create_app  # to build a scratch app (backup restore)
     configure_logging(app)
     register_extensions(app)
     register_models()
@@ -74,17 +77,26 @@ def register_models():
 
 def register_blueprints(app):
     """Security headers, error pages, each area's hooks, and the faces: public, back office."""
-    from clubsite import access, bookings, fees, members, newsletter, public
-    from clubsite.backoffice import init_app as register_backoffice
+    from clubsite import (
+        access,
+        backoffice,
+        backup,
+        bookings,
+        fees,
+        members,
+        newsletter,
+        public,
+        registers,
+    )
     from clubsite.errors import register_errors
     from clubsite.security import register_security
     from clubsite.staff import auth  # noqa: F401  (registers the user loader)
 
     register_security(app)
     register_errors(app)
-    for area in (members, fees, access, bookings, newsletter, public):
+    for area in (members, fees, access, bookings, registers, backup, newsletter, public):
         area.init_app(app)
-    register_backoffice(app)
+    backoffice.init_app(app)  # after the areas: it registers the office blueprint they add to
     unit_of_work.init_app(app)  # last: its response hook runs before the security headers'
 
 

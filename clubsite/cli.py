@@ -17,6 +17,6 @@ def register_commands(app):
     """Attach every command group to the app (a module may define several groups)."""
     for name in CLI_MODULES:
         module = import_module(name)
-        for attr in ("cli", "keys_cli"):
+        for attr in ("cli", "keys_cli", "audit_cli"):
             if hasattr(module, attr):
                 app.cli.add_command(getattr(module, attr))

@@ -6,8 +6,6 @@ import stat
 import tempfile
 from pathlib import Path
 
-from clubsite.privacy.crypto import KeyRing, KeyRingFormatError
-
 # Every setting the operator may change, with its default. Each may be set in instance/config.py
 # under the same name without the CLUBSITE_ prefix, or in the environment with it.
 DEFAULTS = {
@@ -18,6 +16,7 @@ DEFAULTS = {
     "SECRET_KEY": None,  # None: instance/secret_key (created on first start)
     "DATA_KEYS": None,  # None: instance/data_keys.json (created on first start)
     "RATELIMIT_STORAGE_URL": "memory://",
+    "TRUSTED_PROXIES": 0,  # proxies in front whose X-Forwarded-For/-Proto/-Host are believed
     "BACKUP_DIR": None,  # None: instance/backups
     "BACKUP_KEY": None,  # None: instance/backup_key (created on first start)
     "AUDIT_KEY": None,  # None: instance/audit_key (created on first start); keys the audit chain
@@ -35,8 +34,14 @@ DEFAULTS = {
     "REVERIFY_AFTER_DAYS": 365,
     "NEWSLETTER_RATE_PER_SECOND": 50,
     "NEWSLETTER_BATCH_SIZE": 100,
-    "NEWSLETTER_INLINE_SENDER": True,
-    "PUBLIC_MAIL_IN_BACKGROUND": True,
+    # The job runner (flask jobs run): hours are whole hours in Europe/Riga.
+    "RETENTION_HOUR": 3,  # the daily retention run
+    "REVERIFY_HOUR": 10,  # the daily batch of "are your details still right?" mails
+    "JOBS_POLL_SECONDS": 30,  # a runner looks again at least this often
+    "JOBS_LEASE_SECONDS": 120,  # a dead runner's job is taken over this long after it died
+    "OUTBOX_EVERY_SECONDS": 5,  # how soon a mail written by an action goes out
+    "OUTBOX_GIVE_UP_HOURS": 48,  # a mail the server keeps refusing for now fails after this
+    "NEWSLETTER_EVERY_SECONDS": 5,  # how soon a newsletter starts sending after Send
     "BACKUP_INTERVAL_HOURS": 24,
     "BACKUP_KEEP_DAILY": 7,
     "BACKUP_KEEP_WEEKLY": 4,
@@ -116,33 +121,16 @@ def ensure_instance(app):
         raise ConfigError(f"instance folder {instance} is missing or not writable: {exc}") from exc
     cfg = app.config
     if not cfg["SECRET_KEY"]:
-        cfg["SECRET_KEY"] = _read_or_create(instance / "secret_key", lambda: secrets.token_hex(32))
-    if not cfg["DATA_KEYS"]:
-        cfg["DATA_KEYS"] = _read_or_create(
-            instance / "data_keys.json", lambda: KeyRing.generate().to_json()
-        )
+        cfg["SECRET_KEY"] = read_or_create(instance / "secret_key", lambda: secrets.token_hex(32))
     if not cfg["BACKUP_KEY"]:
-        cfg["BACKUP_KEY"] = _read_or_create(
+        cfg["BACKUP_KEY"] = read_or_create(
             instance / "backup_key", lambda: secrets.token_urlsafe(32)
         )
     if not cfg["AUDIT_KEY"]:
-        cfg["AUDIT_KEY"] = _read_or_create(
-            instance / "audit_key", lambda: secrets.token_urlsafe(32)
-        )
-    cfg["KEY_RING"] = parse_key_ring(cfg["DATA_KEYS"])
+        cfg["AUDIT_KEY"] = read_or_create(instance / "audit_key", lambda: secrets.token_urlsafe(32))
 
 
-def parse_key_ring(text):
-    """Parse the data keys, turning a format problem into a one-line ConfigError."""
-    try:
-        return KeyRing.from_json(text)
-    except KeyRingFormatError as exc:
-        raise ConfigError(
-            f"data keys (CLUBSITE_DATA_KEYS or instance/data_keys.json): {exc}"
-        ) from exc
-
-
-def _read_or_create(path, make):
+def read_or_create(path, make):
     """Read a secret file, or create it with mode 0600 if it does not exist yet."""
     if path.exists():
         text = path.read_text().strip()
@@ -154,17 +142,3 @@ def _read_or_create(path, make):
         value = make()
         handle.write(value + "\n")
     return value
-
-
-def write_key_ring(app, ring):
-    """Persist a new key ring where the current one came from (instance file only)."""
-    if os.environ.get("CLUBSITE_DATA_KEYS"):
-        raise ConfigError("data keys come from CLUBSITE_DATA_KEYS; set the new value there")
-    path = Path(app.instance_path) / "data_keys.json"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(ring.to_json() + "\n")
-    os.replace(tmp, path)
-    app.config["DATA_KEYS"] = ring.to_json()
-    app.config["KEY_RING"] = ring

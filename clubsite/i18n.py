@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 from flask import has_request_context, request, session
 from flask_babel import get_locale
 
+from clubsite.database import utcnow
+
 LANGUAGES = {"lv": "Latviešu", "en": "English"}
 DEFAULT_LANGUAGE = "lv"
 CLUB_TZ = ZoneInfo("Europe/Riga")
@@ -77,8 +79,6 @@ def format_money(cents):
 
 def today_local():
     """Today's date in Riga."""
-    from clubsite.database import utcnow
-
     return to_local(utcnow()).date()
 
 

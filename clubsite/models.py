@@ -3,9 +3,13 @@
 from clubsite.access.models import CheckIn
 from clubsite.bookings.models import Booking, Hall
 from clubsite.fees.models import Invoice, InvoiceCounter, Membership, Payment, Plan
+from clubsite.jobs.models import JobRun
 from clubsite.locations import Location
 from clubsite.members.import_files import ImportUpload
-from clubsite.members.models import (
+from clubsite.newsletter.models import Delivery, Newsletter
+from clubsite.outbox.models import OutboxMessage
+from clubsite.privacy.audit import AuditEvent, AuditHead
+from clubsite.privacy.models import (
     ConsentEvent,
     ConsentWording,
     ErasureJournal,
@@ -14,8 +18,6 @@ from clubsite.members.models import (
     MemberPurpose,
     Suppression,
 )
-from clubsite.newsletter.models import Delivery, Newsletter
-from clubsite.privacy.audit import AuditEvent, AuditHead
 from clubsite.public.models import UsedToken
 from clubsite.registers.models import Breach, Complaint, SubjectRequest
 from clubsite.staff.models import (
@@ -57,4 +59,6 @@ __all__ = [
     "Complaint",
     "RoleSetting",
     "ImportUpload",
+    "JobRun",
+    "OutboxMessage",
 ]

@@ -32,7 +32,7 @@ def _config(instance, database_url):
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
         "NEWSLETTER_INLINE_SENDER": False,
-        "TRUST_PROXY": False,
+        "TRUSTED_PROXIES": 0,
     }
 
 

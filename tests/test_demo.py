@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from clubsite.demo import seed
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members.cards import is_card_number
-from clubsite.members.models import ConsentEvent, Member, MemberNameToken, MemberPurpose
 from clubsite.members.service import VALIDATORS
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import ConsentEvent, Member, MemberNameToken, MemberPurpose
 from clubsite.privacy.normalize import name_prefixes
 from clubsite.privacy.purposes import FIELDS
 

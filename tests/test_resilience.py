@@ -13,12 +13,12 @@ from clubsite.access.service import check_in
 from clubsite.extensions import db
 from clubsite.fees import service as fees
 from clubsite.fees.models import Invoice, Plan
-from clubsite.members import fields as store
-from clubsite.members.models import Member
 from clubsite.members.service import enrol_member
 from clubsite.newsletter import service as newsletter
 from clubsite.newsletter.models import Delivery
 from clubsite.newsletter.sender import Sender
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member
 from clubsite.staff.models import StaffUser
 from tests.conftest import csrf_token
 from tests.privacy.factories import enrol

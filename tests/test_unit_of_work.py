@@ -84,10 +84,7 @@ def test_readers_render_while_a_writer_holds_the_lock(app, client_for, members):
     template_rendered.connect(on_render, app)
     try:
         with write_lock_held(app):
-            threads, results = _in_threads(
-                app,
-                READERS, lambda i: clients[i].get(urls[i % 2])
-            )
+            threads, results = _in_threads(app, READERS, lambda i: clients[i].get(urls[i % 2]))
             # Every reader gets through its queries and its template while the lock is held.
             for _ in range(READERS):
                 assert rendered.acquire(timeout=8), "a read waited for the write lock"
@@ -127,7 +124,7 @@ def test_a_write_that_meets_another_write_waits_and_succeeds(app, client_for, me
         assert threads[0].is_alive(), "the write did not wait for the lock"
     threads[0].join(timeout=20)
     assert results[0].status_code == 302
-    from clubsite.members import fields
+    from clubsite.privacy import fields
 
     db.session.expire_all()
     assert fields.read(members[1], ["last_name"])["last_name"] == "Kalniņa"

@@ -8,11 +8,11 @@ from sqlalchemy import delete, func, select
 
 from clubsite.access.models import CheckIn
 from clubsite.access.service import recent_check_ins
-from clubsite.backoffice.home_panels import home_panel
 from clubsite.database import as_utc
 from clubsite.extensions import db
 from clubsite.privacy.retention import erasure_hook, retention_task
 from clubsite.privacy.subject_access import subject_access_section
+from clubsite.web.panels import home_panel
 
 KEEP_DAYS = 30
 

@@ -5,23 +5,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.forms import (
-    ChangePasswordForm,
-    EmptyForm,
-    FirstAdminForm,
-    LoginForm,
-    SetPasswordForm,
-)
-from clubsite.backoffice.guard import public, requires
+from clubsite.backoffice.forms import ChangePasswordForm, FirstAdminForm, LoginForm, SetPasswordForm
 from clubsite.domain import Actor
 from clubsite.extensions import limiter
 from clubsite.privacy import audit
 from clubsite.staff import auth, service
 from clubsite.urls import safe_next
+from clubsite.web import office
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import public, requires
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@office.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute; 100 per hour", methods=["POST"])
 def login():
@@ -45,7 +40,7 @@ def login():
     return render_template("backoffice/login.html", form=form)
 
 
-@bp.route("/logout", methods=["POST"])
+@office.route("/logout", methods=["POST"])
 @requires("account")
 def logout():
     """End the session on the server and in the browser."""
@@ -57,7 +52,7 @@ def logout():
     return redirect(url_for("backoffice.login"))
 
 
-@bp.route("/setup/<token>", methods=["GET", "POST"])
+@office.route("/setup/<token>", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per hour")
 def first_admin(token):
@@ -77,7 +72,7 @@ def first_admin(token):
     return render_template("backoffice/first_admin.html", form=form)
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
+@office.route("/invite/<token>", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per hour")
 def accept_invitation(token):
@@ -93,7 +88,7 @@ def accept_invitation(token):
     return render_template("backoffice/set_password.html", form=form)
 
 
-@bp.route("/account/password", methods=["GET", "POST"])
+@office.route("/account/password", methods=["GET", "POST"])
 @requires("account")
 def change_password():
     """Change one's own password; every session ends and this one starts anew."""

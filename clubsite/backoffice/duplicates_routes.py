@@ -10,15 +10,15 @@ from wtforms import BooleanField, HiddenField, RadioField
 from wtforms.validators import DataRequired
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.guard import requires
-from clubsite.backoffice.home_panels import home_panel
 from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.members import duplicates, service
-from clubsite.members.models import Member
 from clubsite.privacy import access
+from clubsite.privacy.models import Member
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
+from clubsite.web import office
+from clubsite.web.guard import requires
+from clubsite.web.panels import home_panel
 
 REASONS = {
     "email": _l("Same email address"),
@@ -44,7 +44,7 @@ class MergeForm(FlaskForm):
     )
 
 
-@bp.route("/members/duplicates", endpoint="duplicates")
+@office.route("/members/duplicates", endpoint="duplicates")
 @requires("members.merge")
 def duplicates_list():
     """Groups of members who are likely the same person (names only, audited)."""
@@ -66,7 +66,7 @@ def _pair_or_404():
     return a, b
 
 
-@bp.route("/members/duplicates/merge", methods=["GET", "POST"])
+@office.route("/members/duplicates/merge", methods=["GET", "POST"])
 @requires("members.merge")
 def duplicates_merge():
     """Compare two members and merge one into the other (all purposes and consents kept)."""

@@ -7,28 +7,17 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
-    SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import Length, ValidationError
 
 from clubsite.privacy.roles import ROLES
 from clubsite.staff.passwords import MAX_LENGTH
+from clubsite.web.forms import REQUIRED, MultiCheckboxField, max_length
 
-REQUIRED = DataRequired(message=_l("Please fill this in."))
 PASSWORD_LENGTH = Length(
     max=MAX_LENGTH, message=_l("The password may be at most 128 characters long.")
 )
-
-
-def max_length(limit):
-    """A length limit with a translated message."""
-    return Length(max=limit, message=_l("At most %(max)d characters, please."))
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for POST-only buttons."""
 
 
 class LoginForm(FlaskForm):
@@ -66,13 +55,6 @@ class ChangePasswordForm(SetPasswordForm):
     """Change one's own password."""
 
     current_password = PasswordField(_l("Current password"), validators=[REQUIRED, PASSWORD_LENGTH])
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes for one multi-valued field."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class StaffForm(FlaskForm):

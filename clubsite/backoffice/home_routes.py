@@ -3,12 +3,12 @@
 from flask import render_template
 from flask_login import current_user
 
-from clubsite.backoffice import bp
-from clubsite.backoffice.guard import requires
-from clubsite.backoffice.home_panels import panels_for
+from clubsite.web import office
+from clubsite.web.guard import requires
+from clubsite.web.panels import panels_for
 
 
-@bp.route("/")
+@office.route("/")
 @requires("home")
 def home():
     """What needs attention today, for the logged-in staff member's roles."""

@@ -17,15 +17,15 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectField, TextAreaField
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.forms import MultiCheckboxField
-from clubsite.backoffice.guard import requires
 from clubsite.domain import Actor, NotFound
 from clubsite.errors import render_error
 from clubsite.extensions import db
 from clubsite.members import import_files, importer
 from clubsite.privacy import audit, consent
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
+from clubsite.web import office
+from clubsite.web.forms import MultiCheckboxField
+from clubsite.web.guard import requires
 
 PREVIEW_ROWS = 5
 UPLOAD_ENDPOINTS = {"backoffice.member_import"}
@@ -35,7 +35,7 @@ def _memory_stream(total_content_length, content_type, filename=None, content_le
     return io.BytesIO()
 
 
-@bp.url_value_preprocessor
+@office.url_value_preprocessor
 def keep_uploads_in_memory(endpoint, values):
     """Uploads to the import go to memory, not to a temporary file (they hold personal data).
 
@@ -100,7 +100,7 @@ def _options_form(table):
     return form
 
 
-@bp.route("/members/import", methods=["GET", "POST"])
+@office.route("/members/import", methods=["GET", "POST"])
 @requires("members.import")
 def member_import():
     """Step 1: upload the spreadsheet (kept encrypted for an hour at most)."""
@@ -135,7 +135,7 @@ def _read(form, upload):
         return None
 
 
-@bp.route("/members/import/<upload_id>", methods=["GET", "POST"])
+@office.route("/members/import/<upload_id>", methods=["GET", "POST"])
 @requires("members.import")
 def member_import_check(upload_id):
     """Step 2 and 3: map the columns, check every row, then import all or the valid rows."""
@@ -229,7 +229,7 @@ def _import(upload_id, plan, options, *, only_valid):
     return created
 
 
-@bp.errorhandler(413)
+@office.errorhandler(413)
 def upload_too_large(_exc):
     """A file over the size limit: say so on the upload page."""
     if request.endpoint not in UPLOAD_ENDPOINTS:

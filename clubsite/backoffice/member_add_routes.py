@@ -6,8 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.guard import requires
 from clubsite.domain import Actor
 from clubsite.members.forms import (
     TYPED_FIELDS,
@@ -21,6 +19,8 @@ from clubsite.privacy import access
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.privacy.validation import ValidationError, clean_text
 from clubsite.public import mails
+from clubsite.web import office
+from clubsite.web.guard import requires
 
 MSG_SOFT_OPT_IN = _l(
     "News about similar services without consent is only for members: choose club access or "
@@ -70,7 +70,7 @@ def _enrol(form, purposes):
     )
 
 
-@bp.route("/members/new", methods=["GET", "POST"])
+@office.route("/members/new", methods=["GET", "POST"])
 @requires("members.edit")
 def member_add():
     """Choose purposes and basis; the form asks only those purposes' fields."""

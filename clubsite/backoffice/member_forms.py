@@ -16,14 +16,6 @@ class MemberCorrectionForm(FlaskForm):
     version = HiddenField()
     field_names = ()
 
-    def apply_errors(self, errors):
-        """Show a service's errors on their fields (or above the form)."""
-        for name, message in errors.items():
-            field = getattr(self, name, None) if name else None
-            if field is not None:
-                field.errors = list(field.errors) + [message]
-            else:
-                self.form_errors.append(message)
 
 
 def correction_form_for(view, formdata=None):

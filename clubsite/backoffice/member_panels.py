@@ -6,10 +6,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from clubsite.backoffice.home_panels import home_panel
 from clubsite.database import utcnow
 from clubsite.extensions import db
-from clubsite.members.models import Member, MemberPurpose
+from clubsite.privacy.models import Member, MemberPurpose
+from clubsite.web.panels import home_panel
 
 ERASURE_WINDOW_DAYS = 7
 

@@ -10,9 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp, member_panels  # noqa: F401  (registers home panels)
-from clubsite.backoffice.forms import EmptyForm
-from clubsite.backoffice.guard import requires
 from clubsite.backoffice.member_forms import correction_form_for
 from clubsite.domain import Actor
 from clubsite.downloads import download
@@ -22,6 +19,9 @@ from clubsite.members import search, service
 from clubsite.privacy import access, audit, subject_access
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
 from clubsite.privacy.retention import erasure_preview
+from clubsite.web import office
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import requires
 
 
 def _member_or_404(public_id, action="view"):
@@ -36,7 +36,7 @@ def _actor():
     return Actor.staff(current_user)
 
 
-@bp.route("/members", methods=["GET", "POST"])
+@office.route("/members", methods=["GET", "POST"])
 @requires("members.view")
 def member_list():
     """Search box and a page of members the staff member may see (names only).
@@ -72,7 +72,7 @@ def member_list():
     )
 
 
-@bp.route("/members/<public_id>")
+@office.route("/members/<public_id>")
 @requires("members.view")
 def member_detail(public_id):
     """A member's data, grouped by the purposes the staff member covers."""
@@ -90,7 +90,7 @@ def member_detail(public_id):
     )
 
 
-@bp.route("/members/<public_id>/edit", methods=["GET", "POST"])
+@office.route("/members/<public_id>/edit", methods=["GET", "POST"])
 @requires("members.edit")
 def member_edit(public_id):
     """Correct a member's details (only the fields the staff member may see)."""
@@ -113,7 +113,7 @@ def member_edit(public_id):
     return render_template("backoffice/members/edit.html", form=form, member=member, view=view)
 
 
-@bp.route("/members/<public_id>/verified", methods=["POST"])
+@office.route("/members/<public_id>/verified", methods=["POST"])
 @requires("members.edit")
 def member_verified(public_id):
     """Record that the member confirmed their details are correct."""
@@ -126,7 +126,7 @@ def member_verified(public_id):
     return redirect(url_for("backoffice.member_detail", public_id=public_id))
 
 
-@bp.route("/members/<public_id>/purposes/<purpose_id>/end", methods=["GET", "POST"])
+@office.route("/members/<public_id>/purposes/<purpose_id>/end", methods=["GET", "POST"])
 @requires("members.erase")
 def member_end_purpose(public_id, purpose_id):
     """End one purpose, after a confirmation that says which fields will be erased."""
@@ -152,7 +152,7 @@ def member_end_purpose(public_id, purpose_id):
     )
 
 
-@bp.route("/members/<public_id>/erase", methods=["GET", "POST"])
+@office.route("/members/<public_id>/erase", methods=["GET", "POST"])
 @requires("members.erase")
 def member_erase(public_id):
     """Erase a member entirely, after a confirmation listing what goes and what law keeps."""
@@ -174,7 +174,7 @@ def member_erase(public_id):
     )
 
 
-@bp.route("/members/<public_id>/export.<fmt>")
+@office.route("/members/<public_id>/export.<fmt>")
 @requires("members.export")
 def member_export(public_id, fmt):
     """Everything held about the member, for a subject access request (JSON or CSV)."""

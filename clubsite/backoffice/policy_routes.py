@@ -5,14 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.forms import EmptyForm
-from clubsite.backoffice.guard import requires
 from clubsite.privacy import policy
 from clubsite.urls import safe_next
+from clubsite.web import office
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import requires
 
 
-@bp.route("/policy", methods=["GET", "POST"])
+@office.route("/policy", methods=["GET", "POST"])
 @requires("account")
 def policy_training():
     """Read the policy, answer the questions; all right means trained for a year."""

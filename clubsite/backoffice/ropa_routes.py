@@ -2,13 +2,13 @@
 
 from flask import render_template
 
-from clubsite.backoffice import bp
-from clubsite.backoffice.guard import requires
 from clubsite.i18n import current_language
 from clubsite.privacy import ropa
+from clubsite.web import office
+from clubsite.web.guard import requires
 
 
-@bp.route("/ropa")
+@office.route("/ropa")
 @requires("ropa.view")
 def ropa_page():
     """The record, generated from the purpose registry, in the page's language."""

@@ -6,15 +6,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.forms import EmptyForm, StaffForm, StaffRolesForm
-from clubsite.backoffice.guard import requires
-from clubsite.backoffice.home_panels import home_panel
+from clubsite.backoffice.forms import StaffForm, StaffRolesForm
 from clubsite.extensions import db
 from clubsite.privacy import policy
 from clubsite.staff import service, twofactor
 from clubsite.staff.invitations import send_invitation
 from clubsite.staff.models import StaffUser
+from clubsite.web import office
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import requires
+from clubsite.web.panels import home_panel
 
 
 def _staff_or_404(public_id):
@@ -24,7 +25,7 @@ def _staff_or_404(public_id):
     return user
 
 
-@bp.route("/staff", methods=["GET", "POST"])
+@office.route("/staff", methods=["GET", "POST"])
 @requires("staff.manage")
 def staff_list():
     """All staff accounts, and the form to add one."""
@@ -54,7 +55,7 @@ def staff_list():
     )
 
 
-@bp.route("/staff/<public_id>", methods=["GET", "POST"])
+@office.route("/staff/<public_id>", methods=["GET", "POST"])
 @requires("staff.manage")
 def staff_detail(public_id):
     """One staff member: roles and account actions."""
@@ -77,7 +78,7 @@ def staff_detail(public_id):
     )
 
 
-@bp.route("/staff/<public_id>/<action>", methods=["POST"])
+@office.route("/staff/<public_id>/<action>", methods=["POST"])
 @requires("staff.manage")
 def staff_action(public_id, action):
     """Deactivate, activate or unlock an account."""

@@ -7,14 +7,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.forms import EmptyForm, TwoFactorCodeForm, TwoFactorRolesForm
-from clubsite.backoffice.guard import public, requires
-from clubsite.backoffice.home_panels import home_panel
+from clubsite.backoffice.forms import TwoFactorCodeForm, TwoFactorRolesForm
 from clubsite.extensions import db, limiter
 from clubsite.staff import auth, service, twofactor
 from clubsite.staff.models import StaffUser
 from clubsite.urls import safe_next
+from clubsite.web import office
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import public, requires
+from clubsite.web.panels import home_panel
 
 PENDING_KEY = "totp_setup"  # the secret being set up, encrypted (see twofactor.seal_pending)
 # Views a staff member who must set up two-factor sign-in may still open.
@@ -26,7 +27,7 @@ SETUP_EXEMPT = {
 }
 
 
-@bp.before_app_request
+@office.before_app_request
 def require_two_factor_setup():
     """A staff member whose role requires two-factor sign-in sets it up before anything else."""
     view = current_app.view_functions.get(request.endpoint)
@@ -40,7 +41,7 @@ def require_two_factor_setup():
     return redirect(url_for("backoffice.twofactor_setup", next=request.path))
 
 
-@bp.route("/login/code", methods=["GET", "POST"])
+@office.route("/login/code", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute; 100 per hour", methods=["POST"])
 def login_code():
@@ -68,7 +69,7 @@ def login_code():
     return render_template("backoffice/twofactor/login_code.html", form=form)
 
 
-@bp.route("/account/two-factor", methods=["GET", "POST"])
+@office.route("/account/two-factor", methods=["GET", "POST"])
 @requires("account")
 def twofactor_setup():
     """Set up two-factor sign-in (scan, then confirm with a code), or see that it is on."""
@@ -99,7 +100,7 @@ def twofactor_setup():
     )
 
 
-@bp.route("/account/two-factor/off", methods=["POST"])
+@office.route("/account/two-factor/off", methods=["POST"])
 @requires("account")
 @limiter.limit("10 per minute", methods=["POST"])
 def twofactor_disable():
@@ -116,7 +117,7 @@ def twofactor_disable():
     return redirect(url_for("backoffice.twofactor_setup"))
 
 
-@bp.route("/staff/two-factor", methods=["GET", "POST"])
+@office.route("/staff/two-factor", methods=["GET", "POST"])
 @requires("staff.manage")
 def twofactor_roles():
     """Admin setting: the roles whose staff must use two-factor sign-in."""
@@ -137,7 +138,7 @@ def twofactor_roles():
     return render_template("backoffice/twofactor/roles.html", form=form, missing=missing)
 
 
-@bp.route("/staff/<public_id>/two-factor/reset", methods=["POST"])
+@office.route("/staff/<public_id>/two-factor/reset", methods=["POST"])
 @requires("staff.manage")
 def twofactor_reset(public_id):
     """Remove a staff member's two-factor secret (a lost phone); they set it up anew."""

@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 from flask_migrate.cli import db as migrate_group
 
-from clubsite.backup import schedule, service, status
+from clubsite.backup import schedule, service
 from clubsite.backup.container import BackupError, key_fingerprint
 from clubsite.extensions import db
 from clubsite.i18n import to_local
@@ -32,7 +32,7 @@ def create():
         result = service.create_backup()
         db.session.commit()
     except BackupError as exc:
-        status.write_status(error=str(exc.message))
+        service.write_status(error=str(exc.message))
         _fail(exc)
     members = result.manifest["tables"].get("member", 0)
     click.echo(
@@ -62,7 +62,8 @@ def list_command():
             manifest = service.describe(backup.path)
             detail = (
                 f"{manifest['tables'].get('member', 0)} members, "
-                f"schema {manifest.get('schema_revision')}, {manifest.get('dialect')}"
+                f"schema {manifest.get('schema_revision')}, {manifest.get('dialect')}, "
+                f"audit head {(manifest.get('audit_head') or 'not recorded')[:16]}"
             )
         except BackupError as exc:
             detail = f"UNREADABLE: {exc.message}"
@@ -83,6 +84,7 @@ def verify(file):
     click.echo(
         f"OK: {file} is complete and intact ({rows} rows in {len(manifest['tables'])} tables)."
     )
+    click.echo(f"Audit head at backup time: {manifest.get('audit_head') or 'not recorded'}")
 
 
 @cli.command("restore")

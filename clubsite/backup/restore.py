@@ -9,6 +9,10 @@
    references and that the current key ring can decrypt every value.
 5. Only then replace the live database in one step (see stages). Any failure before that leaves
    the live database as it was.
+
+The restored database's audit log goes on from the backup's head with a `backup.restored` event
+(in the same keyed chain), naming the file, the head it was restored to and the live head it
+replaced: the events after the backup are gone on purpose, and that event says so.
 """
 
 import contextlib
@@ -24,9 +28,10 @@ from clubsite.backup.container import BackupError, extract_backup
 from clubsite.backup.schema import check_live_at_head, check_revision
 from clubsite.backup.service import backup_key, create_backup, sqlite_path, work_dir
 from clubsite.backup.stages import JournalMoved, PostgresStage, SqliteStage
+from clubsite.domain import as_actor
 from clubsite.extensions import db
-from clubsite.members.models import ErasureJournal, Member, Suppression
 from clubsite.privacy import audit
+from clubsite.privacy.models import ErasureJournal, Member, Suppression
 
 REPLAY_BATCH = 200
 
@@ -44,8 +49,12 @@ class RestoreReport:
 
 
 def restore_backup(path, *, safety_backup=True, actor=None):
-    """Replace the live database with a backup, replaying later erasures. All or nothing."""
+    """Replace the live database with a backup, replaying later erasures. All or nothing.
+
+    actor: who restores (an Actor, a staff member's ("staff", public id)); None: the system.
+    """
     started = time.perf_counter()
+    actor = as_actor(actor)
     with work_dir() as work:
         payload = work / "payload"
         manifest = extract_backup(path, backup_key(), payload)
@@ -54,18 +63,21 @@ def restore_backup(path, *, safety_backup=True, actor=None):
         live_file = sqlite_path()
         if live_file is None:
             check_live_at_head(head)
+        live_head = audit.head_hash()
         guards = _read_guards()
         report = RestoreReport(manifest)
         with _stage(work, live_file) as stage:
             stage.load(manifest, payload, lambda rev: flask_migrate.upgrade(revision=rev))
             with stage.app():
+                restored_head = audit.head_hash()  # the backup's own (its manifest's audit_head)
+                db.session.rollback()  # end the read: on SQLite it holds the lock a migration needs
                 if revision != head:
                     flask_migrate.upgrade()
                 _replay(*guards, report)
                 audit.record(
                     "backup.restored",
-                    detail=f"{Path(path).name} made {manifest.get('created_at', '?')[:19]}",
-                    actor=actor or ("system", None),
+                    detail=_restored_detail(path, manifest, restored_head, live_head),
+                    actor=actor,
                 )
                 db.session.commit()
             stage.check()
@@ -75,6 +87,15 @@ def restore_backup(path, *, safety_backup=True, actor=None):
             _settle_and_install(stage, guards, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _restored_detail(path, manifest, restored_head, live_head):
+    """The restore event's detail: the file, its time, the backup's audit head and the live head
+    it replaces (prefixes of the hashes)."""
+    return (
+        f"{Path(path).name} made {manifest.get('created_at', '?')[:19]}; "
+        f"head {restored_head[:16]} replaces {live_head[:16]}"
+    )[:200]
 
 
 @contextlib.contextmanager

@@ -1,25 +1,30 @@
 """Automatic backups: make one when the last is older than the interval, then prune.
 
-Two ways to run them (docs/deploy.md): a thread in the app, started at its first request, or
-`flask --app wsgi backup auto` from a systemd timer or cron. Both take a file lock in the backup
-folder and check again under it, so several app processes never make duplicate backups.
+The job runner's `backups` job looks every ten minutes (docs/deploy.md); `flask --app wsgi
+backup auto` does the same from a timer or cron where BACKUP_INTERVAL_HOURS is 0. Both take a
+file lock in the backup folder and check again under it, so they never make duplicate backups.
 """
 
 import contextlib
 import fcntl
 import logging
-import threading
-import time
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from clubsite.backup.container import BackupError
-from clubsite.backup.service import backup_dir, create_backup, list_backups, second_dir
-from clubsite.backup.status import write_status
+from clubsite.backup.service import (
+    backup_dir,
+    create_backup,
+    list_backups,
+    second_dir,
+    write_status,
+)
 from clubsite.database import utcnow
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ
+from clubsite.jobs import Every, job
 
 log = logging.getLogger("clubsite.backup")
 CHECK_EVERY_SECONDS = 600
@@ -64,8 +69,6 @@ def _newer(backup, other):
 
 def prune(now=None):
     """Delete the backups select_to_keep does not keep, in both folders; return their names."""
-    from flask import current_app
-
     now = now or utcnow()
     daily = current_app.config["BACKUP_KEEP_DAILY"]
     weekly = current_app.config["BACKUP_KEEP_WEEKLY"]
@@ -100,8 +103,6 @@ def folder_lock():
 
 def interval():
     """The configured interval between automatic backups."""
-    from flask import current_app
-
     hours = current_app.config["BACKUP_INTERVAL_HOURS"] or DEFAULT_INTERVAL_HOURS
     return timedelta(hours=hours)
 
@@ -134,31 +135,12 @@ def run_scheduled(now=None):
         return result
 
 
-_started = set()
-_start_lock = threading.Lock()
-
-
-def start_scheduler(app):
-    """Start the backup thread once per app process (not in tests, not when turned off)."""
-    if app.testing or not app.config.get("BACKUP_INTERVAL_HOURS"):
-        return
-    with _start_lock:
-        if id(app) in _started:
-            return
-        _started.add(id(app))
-    thread = threading.Thread(target=_loop, args=(app,), name="clubsite-backup", daemon=True)
-    thread.start()
-
-
-def _loop(app):
-    while True:
-        with app.app_context():
-            try:
-                result = run_scheduled()
-                if result is not None:
-                    log.info("automatic backup %s made", result.path.name)
-            except Exception:  # noqa: BLE001  (the thread must survive; the page shows the age)
-                log.exception("automatic backup failed")
-            finally:
-                db.session.remove()
-        time.sleep(CHECK_EVERY_SECONDS)
+@job("backups", Every(CHECK_EVERY_SECONDS), _l("Backups"))
+def backup_job(now):
+    """The job runner's backups: one when due, unless BACKUP_INTERVAL_HOURS is 0 (a timer's)."""
+    if not current_app.config.get("BACKUP_INTERVAL_HOURS"):
+        return {"made": 0}
+    result = run_scheduled(now)
+    if result is not None:
+        log.info("automatic backup %s made", result.path.name)
+    return {"made": int(result is not None)}

@@ -45,8 +45,7 @@ def check_live_at_head(head):
 def scratch_app(database_url, *, search_path=None):
     """The app, with the same keys, on another database (to migrate or repair it in place);
     on PostgreSQL optionally in another schema (search_path)."""
-    from clubsite import create_app
-
+    create_app = current_app.extensions["clubsite.factory"]  # the factory that made this app
     cfg = current_app.config
     overrides = {
         name: cfg.get(name)

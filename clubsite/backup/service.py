@@ -5,10 +5,15 @@ working); PostgreSQL is dumped table by table inside one REPEATABLE READ, READ O
 (a consistent snapshot, in COPY format: clubsite.backup.pgcopy). Either payload is then
 compressed and encrypted with the backup key (clubsite.backup.container). Restoring is in
 restore.py.
+
+The manifest records the audit chain's head as it is in the snapshot (`audit_head`), kept apart
+from the database: a log whose newest events were later cut off (and its head row rewritten)
+no longer reaches that head, which the database alone cannot show.
 """
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,6 +38,7 @@ from clubsite.backup.container import (
     write_backup,
 )
 from clubsite.database import utcnow
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.privacy import audit
 
@@ -157,8 +163,17 @@ def _new_path(directory, now):
     return path
 
 
+def _audit_head(conn):
+    """The audit chain's head in a snapshot (the genesis value when its log is empty)."""
+    if not sa.inspect(conn).has_table(audit.AuditHead.__tablename__):
+        return None
+    query = sa.select(audit.AuditHead.hash).where(audit.AuditHead.id == 1)
+    return conn.execute(query).scalar() or audit.GENESIS
+
+
 def _snapshot_sqlite(live_path, payload):
-    """Copy the live SQLite file with the online backup API; return (revision, counts)."""
+    """Copy the live SQLite file with the online backup API; return (revision, counts, audit
+    head), the last two read from the copy."""
     source = sqlite3.connect(live_path, timeout=30)
     target = sqlite3.connect(payload)
     try:
@@ -169,7 +184,7 @@ def _snapshot_sqlite(live_path, payload):
     engine = sa.create_engine(f"sqlite:///{payload}")
     try:
         with engine.connect() as conn:
-            return tables.schema_revision(conn), tables.table_counts(conn)
+            return tables.schema_revision(conn), tables.table_counts(conn), _audit_head(conn)
     finally:
         engine.dispose()
 
@@ -186,14 +201,15 @@ class _HashingWriter:
 
 def _dump_postgres(payload):
     """Every table, read in one REPEATABLE READ, READ ONLY transaction (one consistent
-    snapshot), in COPY format; return (revision, counts)."""
+    snapshot), in COPY format; return (revision, counts, audit head), all of that snapshot."""
     options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
     with db.engine.connect().execution_options(**options) as conn, conn.begin():
         fd = os.open(payload, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             revision = tables.schema_revision(conn)
+            head = _audit_head(conn)
             counts = pgcopy.write_copy_dump(conn, handle)
-    return revision, counts
+    return revision, counts, head
 
 
 def _file_sha256(path):
@@ -215,10 +231,10 @@ def create_backup(*, now=None, actor=None):
         payload = work / "payload"
         live = sqlite_path()
         if live is not None:
-            revision, counts = _snapshot_sqlite(live, payload)
+            revision, counts, head = _snapshot_sqlite(live, payload)
             kind = "sqlite"
         elif db.engine.dialect.name == "postgresql":
-            revision, counts = _dump_postgres(payload)
+            revision, counts, head = _dump_postgres(payload)
             kind = "pgcopy"
         else:
             raise BackupError(_l("Backups support SQLite and PostgreSQL databases only."))
@@ -229,6 +245,7 @@ def create_backup(*, now=None, actor=None):
             "dialect": db.engine.dialect.name,
             "schema_revision": revision,
             "tables": counts,
+            "audit_head": head,
             "compression": COMPRESSION,
             "payload_sha256": _file_sha256(payload),
             "payload_bytes": payload.stat().st_size,
@@ -242,9 +259,7 @@ def create_backup(*, now=None, actor=None):
             part.unlink(missing_ok=True)
     result = BackupResult(path, manifest, time.perf_counter() - started)
     _copy_to_second_dir(result)
-    audit.record("backup.created", detail=path.name, actor=actor or ("system", None))
-    from clubsite.backup.status import write_status
-
+    audit.record("backup.created", detail=path.name, actor=as_actor(actor))
     write_status(error=result.second_error)
     return result
 
@@ -303,3 +318,20 @@ def check_sqlite_file(path, manifest, *, thorough=True):
         engine.dispose()
     if counts != manifest.get("tables"):
         raise BackupError(_l("The backup's row counts do not match its manifest."))
+
+
+STATUS_FILE = ".status.json"
+
+
+def status_path():
+    """Where the outcome of the last attempt is kept."""
+    return backup_dir() / STATUS_FILE
+
+
+def write_status(*, error=None, now=None):
+    """Remember the last attempt's time and error (no personal data)."""
+    doc = {"last_attempt_at": (now or utcnow()).isoformat(), "last_error": error}
+    path = status_path()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc))
+    os.replace(tmp, path)

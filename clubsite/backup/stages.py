@@ -21,7 +21,7 @@ from clubsite.backup.container import BackupError
 from clubsite.backup.schema import scratch_app
 from clubsite.backup.service import check_sqlite_file
 from clubsite.extensions import db
-from clubsite.members.models import ErasureJournal, Suppression
+from clubsite.privacy.models import ErasureJournal, Suppression
 
 # The key id of an encrypted value (crypto.py: version byte, id length, id, nonce, ...), read in
 # SQL so a million values are scanned by the database, not one by one in Python.

@@ -1,7 +1,6 @@
 """The state of backups for people: the last one, its age, the last failure, and the list."""
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,25 +11,11 @@ from clubsite.backup.service import (
     describe,
     list_backups,
     second_dir,
+    status_path,
 )
 from clubsite.database import utcnow
 
-STATUS_FILE = ".status.json"
 STALE_AFTER = timedelta(days=2)
-
-
-def status_path():
-    """Where the outcome of the last attempt is kept."""
-    return backup_dir() / STATUS_FILE
-
-
-def write_status(*, error=None, now=None):
-    """Remember the last attempt's time and error (no personal data)."""
-    doc = {"last_attempt_at": (now or utcnow()).isoformat(), "last_error": error}
-    path = status_path()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc))
-    os.replace(tmp, path)
 
 
 def read_status():

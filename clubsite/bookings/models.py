@@ -2,6 +2,7 @@
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.privacy.keys import register_encrypted
 
 # Booking columns holding personal data, by the name bound into their ciphertext.
 CONTACT_COLUMNS = {
@@ -61,12 +62,4 @@ class Booking(db.Model):
         return any(getattr(self, attr) is not None for attr in CONTACT_COLUMNS)
 
 
-def _register():
-    from clubsite.privacy.keys import register_encrypted
-
-    register_encrypted(Booking, "booking", dict(CONTACT_COLUMNS))
-    # Retention, erasure and subject-access hooks must exist whenever the models do.
-    from clubsite.bookings import privacy_hooks  # noqa: F401
-
-
-_register()
+register_encrypted(Booking, "booking", dict(CONTACT_COLUMNS))

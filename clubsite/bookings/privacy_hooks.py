@@ -17,8 +17,8 @@ from clubsite.bookings.times import KEEP_DAYS, day_start, local_day
 from clubsite.database import as_utc
 from clubsite.domain import SYSTEM
 from clubsite.extensions import db
-from clubsite.members.models import MemberPurpose
 from clubsite.privacy import audit
+from clubsite.privacy.models import MemberPurpose
 from clubsite.privacy.retention import erasure_hook, retention_task
 from clubsite.privacy.subject_access import subject_access_section
 

@@ -19,8 +19,8 @@ from clubsite.demo.activity import make_activity
 from clubsite.demo.people import Generator
 from clubsite.demo.writer import Indexer, Writer, taken_indexes
 from clubsite.extensions import db
-from clubsite.members.models import ErasureJournal, Member
 from clubsite.privacy import audit
+from clubsite.privacy.models import ErasureJournal, Member
 
 SEED = 20260101
 BATCH = 2000

@@ -25,11 +25,12 @@ from clubsite.fees.models import (
     Payment,
     Plan,
 )
-from clubsite.fees.service import add_months, create_plan, period_containing
+from clubsite.fees.service import create_plan
+from clubsite.fees.terms import add_months, period_containing
 from clubsite.i18n import CLUB_TZ, to_local
 from clubsite.locations import Location
-from clubsite.members.fields import display_name
 from clubsite.privacy.crypto import encrypt_field
+from clubsite.privacy.fields import display_name
 
 PLANS = (("Mēneša abonements", 3500, "month", 0.6), ("Ceturkšņa abonements", 9500, "quarter", 0.25),
          ("Gada abonements", 32000, "year", 0.15))  # fmt: skip

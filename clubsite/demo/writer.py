@@ -12,8 +12,10 @@ from sqlalchemy import func, insert, select
 from clubsite.backup.tables import insert_rows
 from clubsite.extensions import db
 from clubsite.locations import Location
-from clubsite.members import fields as store
-from clubsite.members.models import (
+from clubsite.privacy import consent
+from clubsite.privacy import fields as store
+from clubsite.privacy.crypto import blind_index, encrypt_field
+from clubsite.privacy.models import (
     ConsentEvent,
     ConsentWording,
     Member,
@@ -21,8 +23,6 @@ from clubsite.members.models import (
     MemberPurpose,
     Suppression,
 )
-from clubsite.privacy import consent
-from clubsite.privacy.crypto import blind_index, encrypt_field
 from clubsite.privacy.normalize import (
     name_prefixes,
     normalize_code_for_index,

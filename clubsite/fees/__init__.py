@@ -1,9 +1,15 @@
 """Fee administration: plans, memberships (abonementi), invoices with gapless numbers, payments."""
 
+from importlib import import_module
+
 from clubsite import hooks as registry
-from clubsite.fees import hooks
+
+# Modules whose routes and hooks this area adds (imported by name: the package stays light,
+# so its models and services import without pulling in the web routes).
+MODULES = ["clubsite.fees.hooks", "clubsite.fees.routes"]
 
 
 def init_app(app):
-    """What fee administration adds: retention blocker and task, erasure, export, a panel."""
-    registry.register_module(app, hooks)
+    """Fee administration's back-office pages, retention blocker and task, erasure, export."""
+    for name in MODULES:
+        registry.register_module(app, import_module(name))

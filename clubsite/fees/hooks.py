@@ -5,14 +5,14 @@ the accountant's home panel shows what is overdue."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
-from clubsite.backoffice.home_panels import home_panel
 from clubsite.extensions import db
 from clubsite.fees.invoices import buyer_details, invoices_of, overdue_summary
 from clubsite.fees.models import Invoice, Membership, Payment
-from clubsite.fees.service import memberships_of
+from clubsite.fees.terms import memberships_of
 from clubsite.i18n import to_local
 from clubsite.privacy.retention import erasure_hook, retention_blocker, retention_task
 from clubsite.privacy.subject_access import subject_access_section
+from clubsite.web.panels import home_panel
 
 
 @erasure_hook

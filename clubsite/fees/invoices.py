@@ -14,14 +14,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from clubsite.database import new_public_id
 from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.fees.models import PAYMENT_METHODS, Invoice, InvoiceCounter, Membership, Payment
-from clubsite.fees.service import FeesError, check_version, next_period
+from clubsite.fees.terms import FeesError, check_version, next_period, sync_purposes
 from clubsite.i18n import today_local
-from clubsite.members import fields as store
 from clubsite.privacy import audit
+from clubsite.privacy import fields as store
 from clubsite.privacy.crypto import decrypt_field, encrypt_field
+from clubsite.privacy.models import Member
 
 DEFAULT_DUE_DAYS = 14
 LEGAL_YEARS = 5  # accounting law: 5 years after the end of the financial (calendar) year
@@ -118,7 +120,6 @@ def issue_invoice(member, *, membership, period, today=None, actor=None, amount_
         status="open",
         keep_until=legal_keep_until(today),
     )
-    from clubsite.database import new_public_id
 
     invoice.public_id = new_public_id()
     fields = _copy_buyer(invoice, member)
@@ -140,9 +141,6 @@ def generate_invoices(period_first, period_last, *, today=None, actor=None):
     Idempotent: a period already invoiced extends the membership past it, so a second run (even
     a concurrent one, which waits for the counter lock) finds nothing left to do.
     """
-    from clubsite.fees.service import sync_purposes
-    from clubsite.members.models import Member
-
     today = today or today_local()
     # Take the counter lock first: concurrent runs queue here and then see each other's work.
     lock_counter(today.year)
@@ -225,7 +223,6 @@ def void_invoice(invoice, *, expected_version, actor=None):
 
 
 def _member_public_id(invoice):
-    from clubsite.members.models import Member
 
     if invoice.member_id is None:
         return None
@@ -234,7 +231,6 @@ def _member_public_id(invoice):
 
 def member_public_ids(rows):
     """{invoice id: member public id} for invoices still linked to a member."""
-    from clubsite.members.models import Member
 
     ids = {i.member_id for i in rows if i.member_id is not None}
     if not ids:

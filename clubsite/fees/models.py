@@ -7,6 +7,7 @@ the end of its financial year).
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.privacy.keys import register_encrypted
 
 PERIODS = ("month", "quarter", "year")
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -132,10 +133,4 @@ class Payment(db.Model):
     __table_args__ = (db.CheckConstraint("amount_cents > 0", name="amount_positive"),)
 
 
-def _register_encryption():
-    from clubsite.privacy.keys import register_encrypted
-
-    register_encrypted(Invoice, "invoice", {f"{column}_enc": column for column in BUYER_COLUMNS})
-
-
-_register_encryption()
+register_encrypted(Invoice, "invoice", {f"{column}_enc": column for column in BUYER_COLUMNS})

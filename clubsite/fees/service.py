@@ -5,61 +5,27 @@ FeesError (a DomainError), which the unit of work shows on the form. Every chang
 under the Actor passed in (None: the system).
 """
 
-import calendar
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.database import utcnow
-from clubsite.domain import DomainError, as_actor
+from clubsite.domain import as_actor
 from clubsite.extensions import db
-from clubsite.fees.models import PERIOD_MONTHS, PERIODS, Membership, Plan
-from clubsite.i18n import CLUB_TZ, today_local
-from clubsite.privacy import audit
-from clubsite.privacy.purposes import PURPOSES
-from clubsite.privacy.validation import ValidationError, clean_text
-
-STALE = _l(
-    "Someone else changed this record while you were looking at it. Nothing was saved: "
-    "check the current values below and try again."
+from clubsite.fees.invoices import issue_invoice, lock_counter
+from clubsite.fees.models import PERIODS, Membership, Plan
+from clubsite.fees.terms import (
+    FeesError,
+    check_version,
+    memberships_of,
+    period_containing,
+    sync_purposes,
 )
-
-
-class FeesError(DomainError):
-    """A refused fees action; .message for people, .field names the form field (or None)."""
-
-
-def check_version(row, expected_version):
-    """Refuse a change made from a form that showed an older version of the row."""
-    if expected_version is None or str(expected_version) != str(row.version):
-        raise FeesError(STALE)
-
-
-def add_months(day, months):
-    """The same day `months` later, clamped to the end of a shorter month."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def period_containing(starts_on, period, day):
-    """(start, end) of the membership's billing period that contains `day` (day >= starts_on)."""
-    months = PERIOD_MONTHS[period]
-    index = 0
-    while add_months(starts_on, (index + 1) * months) <= day:
-        index += 1
-    return add_months(starts_on, index * months), add_months(starts_on, (index + 1) * months) - (
-        timedelta(days=1)
-    )
-
-
-def next_period(membership):
-    """(start, end) of the period after the membership's current valid-until date."""
-    return period_containing(
-        membership.starts_on, membership.plan.period, membership.ends_on + timedelta(days=1)
-    )
-
+from clubsite.i18n import today_local
+from clubsite.members.service import add_purpose
+from clubsite.privacy import audit
+from clubsite.privacy.validation import ValidationError, clean_text
 
 # -- plans ---------------------------------------------------------------------------------------
 
@@ -131,15 +97,6 @@ def plan_by_public_id(public_id):
 # -- memberships ---------------------------------------------------------------------------------
 
 
-def memberships_of(member):
-    """The member's memberships, newest first."""
-    return db.session.scalars(
-        select(Membership)
-        .where(Membership.member_id == member.id)
-        .order_by(Membership.starts_on.desc(), Membership.id.desc())
-    ).all()
-
-
 def membership_by_public_id(public_id):
     """The membership with this public id, or None."""
     return db.session.scalar(
@@ -153,8 +110,6 @@ def sell_membership(member, plan, *, starts_on=None, actor, today=None):
     The member must be enrolled for fee administration (the invoice needs their details); club
     access is added if missing (it issues the card), on the same contract.
     """
-    from clubsite.fees.invoices import issue_invoice, lock_counter
-    from clubsite.members.service import add_purpose
 
     today = today or today_local()
     starts_on = starts_on or today
@@ -213,30 +168,3 @@ def end_membership(membership, member, *, ends_on=None, expected_version, actor)
         actor=as_actor(actor),
     )
     return membership
-
-
-def _start_of_day(day):
-    """Midnight at the start of a day in Riga, in UTC (SQLite keeps no time zone)."""
-    return datetime.combine(day, time(), CLUB_TZ).astimezone(UTC)
-
-
-def sync_purposes(member):
-    """Set how long the access and fees purposes last from the member's memberships.
-
-    While a membership renews, both purposes are ongoing. Once all have ended: access lasts
-    until the last valid day plus the registry's days (30), fees until the last valid day (its
-    retention blocker keeps it while invoices are open).
-    """
-    all_memberships = memberships_of(member)
-    if not all_memberships:
-        return
-    ongoing = any(m.status == "active" for m in all_memberships)
-    last_day = max(m.ends_on for m in all_memberships)
-    ends_at = None if ongoing else _start_of_day(last_day + timedelta(days=1))
-    for purpose_id in ("access", "fees"):
-        enrolment = member.purpose(purpose_id)
-        if enrolment is None:
-            continue
-        enrolment.ends_at = ends_at
-        extra = timedelta(days=PURPOSES[purpose_id].retention_days_after_end)
-        enrolment.keep_until = None if ends_at is None else ends_at + extra

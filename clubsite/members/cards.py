@@ -5,6 +5,8 @@ import secrets
 from sqlalchemy import select
 
 from clubsite.extensions import db
+from clubsite.privacy.fields import index_value
+from clubsite.privacy.models import Member
 
 PREFIX = "77"
 LENGTH = 12
@@ -41,9 +43,6 @@ def normalise_card_number(text):
 
 def issue_card_number():
     """A new random card number that no member has."""
-    from clubsite.members.fields import index_value
-    from clubsite.members.models import Member
-
     while True:
         body = PREFIX + "".join(secrets.choice("0123456789") for _ in range(LENGTH - 3))
         number = body + luhn_digit(body)

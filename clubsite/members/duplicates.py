@@ -18,15 +18,15 @@ from sqlalchemy import func, select, update
 from clubsite.database import as_utc, utcnow
 from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
-from clubsite.members import fields as store
-from clubsite.members.models import (
+from clubsite.privacy import audit
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import (
     ConsentEvent,
     ErasureJournal,
     Member,
     MemberNameToken,
     MemberPurpose,
 )
-from clubsite.privacy import audit
 from clubsite.privacy.normalize import fold_text
 from clubsite.privacy.purposes import FIELDS
 from clubsite.privacy.validation import ValidationError, birth_date_from_personal_code

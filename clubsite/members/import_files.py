@@ -22,6 +22,7 @@ from clubsite.database import as_utc, new_public_id, utcnow
 from clubsite.domain import DomainError
 from clubsite.extensions import db
 from clubsite.privacy.crypto import decrypt_field, encrypt_field
+from clubsite.privacy.keys import register_encrypted
 from clubsite.privacy.retention import retention_task
 
 MAX_ROWS = 50_000
@@ -193,10 +194,4 @@ def purge_expired_uploads(now, dry_run):
     return count
 
 
-def _register_encryption():
-    from clubsite.privacy.keys import register_encrypted
-
-    register_encrypted(ImportUpload, TABLE, {"content_enc": "content"})
-
-
-_register_encryption()
+register_encrypted(ImportUpload, TABLE, {"content_enc": "content"})

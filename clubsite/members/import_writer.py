@@ -14,8 +14,10 @@ from clubsite.database import new_public_id, utcnow
 from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.members import cards
-from clubsite.members import fields as store
-from clubsite.members.models import (
+from clubsite.privacy import audit, consent
+from clubsite.privacy import fields as store
+from clubsite.privacy.crypto import blind_index, encrypt_field
+from clubsite.privacy.models import (
     INDEXED_FIELDS,
     ConsentEvent,
     ConsentWording,
@@ -23,8 +25,6 @@ from clubsite.members.models import (
     MemberNameToken,
     MemberPurpose,
 )
-from clubsite.privacy import audit, consent
-from clubsite.privacy.crypto import blind_index, encrypt_field
 from clubsite.privacy.normalize import name_prefixes
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 

@@ -16,10 +16,10 @@ from flask_babel import lazy_gettext as _l
 from clubsite.database import utcnow
 from clubsite.domain import DomainError, Stale, as_actor
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members import import_writer
 from clubsite.members.service import MemberError, check_required, clean_values
 from clubsite.privacy import audit
+from clubsite.privacy import fields as store
 from clubsite.privacy.normalize import fold_text
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 from clubsite.privacy.validation import ValidationError, clean_text

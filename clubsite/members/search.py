@@ -4,10 +4,10 @@ or a name prefix. Nothing is decrypted to search; only the page shown is decrypt
 from sqlalchemy import select
 
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members.cards import is_card_number, normalise_card_number
-from clubsite.members.models import Member, MemberNameToken
 from clubsite.privacy import access
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member, MemberNameToken
 from clubsite.privacy.normalize import MAX_PREFIX, fold_text, search_prefix
 from clubsite.privacy.validation import (
     ValidationError,

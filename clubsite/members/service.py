@@ -12,10 +12,10 @@ from sqlalchemy import or_, select
 from clubsite.database import utcnow
 from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members.cards import issue_card_number
-from clubsite.members.models import Member, MemberPurpose
 from clubsite.privacy import audit, consent, retention
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member, MemberPurpose
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 from clubsite.privacy.validation import (
     ValidationError,

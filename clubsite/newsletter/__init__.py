@@ -10,7 +10,7 @@ from importlib import import_module
 from flask import Blueprint
 
 from clubsite import hooks as registry
-from clubsite.backoffice.guard import check_access
+from clubsite.web.guard import check_access
 
 bp = Blueprint("newsletter", __name__, url_prefix="/office/newsletter")
 bp.before_request(check_access)

@@ -22,9 +22,9 @@ from sqlalchemy.orm import aliased
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
-from clubsite.members import fields as store
-from clubsite.members.models import ConsentEvent, Member, MemberPurpose, Suppression
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import ConsentEvent, Member, MemberPurpose, Suppression
 
 PURPOSE = "newsletter"
 INCLUDED = ("consent", "soft_opt_in")

@@ -13,8 +13,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from clubsite.extensions import db
-from clubsite.members.models import ConsentEvent, Member, MemberPurpose, Suppression
 from clubsite.newsletter.audience import audience_for
+from clubsite.privacy.models import ConsentEvent, Member, MemberPurpose, Suppression
 
 EXTENSION = "newsletter_audience_counts"
 MAX_AGE_SECONDS = 300  # backstop for changes the fingerprint cannot see (a membership's end date)

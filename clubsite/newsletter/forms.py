@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 
-from clubsite.backoffice.forms import max_length
+from clubsite.web.forms import max_length
 
 MARKDOWN_HINT = _l(
     "Markdown: **bold**, *italic*, [link text](https://…), lines starting with - for a list, "

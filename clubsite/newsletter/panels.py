@@ -3,10 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from clubsite.backoffice.home_panels import home_panel
 from clubsite.extensions import db
 from clubsite.newsletter.counts import audience_summary
 from clubsite.newsletter.models import Newsletter
+from clubsite.web.panels import home_panel
 
 
 @home_panel("newsletter", _l("Newsletter"), "newsletter/_panel.html", order=40)

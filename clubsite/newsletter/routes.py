@@ -12,8 +12,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from clubsite import unit_of_work
-from clubsite.backoffice.forms import EmptyForm
-from clubsite.backoffice.guard import requires
 from clubsite.extensions import db
 from clubsite.mail import MailError
 from clubsite.newsletter import bp, content, service
@@ -22,6 +20,8 @@ from clubsite.newsletter.forms import NewsletterForm
 from clubsite.newsletter.inline import ensure_inline_sender
 from clubsite.newsletter.message import AddressError
 from clubsite.newsletter.models import Newsletter
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import requires
 
 ACTIONS = {
     "send": (service.queue_newsletter, _l("Sending has started.")),

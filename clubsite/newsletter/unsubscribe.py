@@ -12,12 +12,12 @@ from sqlalchemy import select, update
 from clubsite.database import utcnow
 from clubsite.domain import Actor
 from clubsite.extensions import db
-from clubsite.members import fields as store
-from clubsite.members.models import Member
 from clubsite.members.service import end_purpose
 from clubsite.newsletter import tokens
 from clubsite.newsletter.models import Delivery
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member
 
 
 def delivery_for_token(token):

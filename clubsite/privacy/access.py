@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.domain import Actor, DomainError
-from clubsite.members import fields as store
-from clubsite.members.models import Member, MemberPurpose
 from clubsite.privacy import audit
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member, MemberPurpose
 from clubsite.privacy.policy import policy_current
 from clubsite.privacy.purposes import PURPOSES
 

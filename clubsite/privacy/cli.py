@@ -1,11 +1,11 @@
-"""flask --app wsgi privacy retention|ropa  and  flask --app wsgi keys rotate|retire|usage"""
+"""flask --app wsgi privacy retention|ropa,  keys rotate|retire|usage  and  audit verify"""
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from clubsite.config import ConfigError
-from clubsite.privacy import keys, ropa
+from clubsite.privacy import audit, keys, ropa
 from clubsite.privacy.retention import run_retention
 
 
@@ -91,3 +91,40 @@ def usage():
     """How many stored values each key encrypts."""
     for key_id, count in sorted(keys.key_usage().items()):
         click.echo(f"{key_id}: {count}")
+
+
+@click.group("audit")
+def audit_cli():
+    """The audit log."""
+
+
+@audit_cli.command("verify")
+@click.option(
+    "--head",
+    "expected_head",
+    metavar="HASH",
+    help="Also fail unless the chain still reaches this head (a backup manifest's audit_head).",
+)
+@click.pass_context
+@with_appcontext
+def verify_audit(ctx, expected_head):
+    """Walk the audit chain under the audit key; exit 1 at the first event that breaks it.
+
+    The log alone cannot show that its newest events were cut off and its head row rewritten;
+    a head recorded elsewhere (--head) can: an intact chain that no longer reaches it was cut.
+    """
+    result = audit.verify()
+    if not result.intact:
+        where = "its head" if result.broken_at == -1 else f"event {result.broken_at}"
+        click.echo(
+            f"audit log broken at {where}: {result.reason} "
+            f"(the {result.events} events before it are intact)"
+        )
+        ctx.exit(1)
+    if expected_head and not audit.reaches(expected_head.strip().lower()):
+        click.echo(
+            f"audit log intact: {result.events} events, but it does not reach head "
+            f"{expected_head}: the events up to it were removed (or a restore went back before it)"
+        )
+        ctx.exit(1)
+    click.echo(f"audit log intact: {result.events} events")

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from clubsite.database import utcnow
 from clubsite.domain import as_actor
 from clubsite.extensions import db
-from clubsite.members import fields
-from clubsite.members.models import ConsentEvent, ConsentWording, Suppression
+from clubsite.privacy import fields
 from clubsite.privacy.crypto import blind_index
+from clubsite.privacy.models import ConsentEvent, ConsentWording, Suppression
 from clubsite.privacy.normalize import normalize_email_for_index
 
 KINDS = ("given", "confirmed", "withdrawn", "objected")

@@ -1,15 +1,53 @@
-"""Key rotation: re-encrypt every encrypted column under a new key, then retire the old one."""
+"""The data keys: loaded (or created) at start, and rotated by re-encrypting every encrypted
+column under a new key before the old one is retired."""
 
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
-from clubsite.config import write_key_ring
+from clubsite.config import ConfigError, read_or_create
 from clubsite.extensions import db
-from clubsite.privacy.crypto import key_id_of, reencrypt_field
+from clubsite.privacy.crypto import KeyRing, KeyRingFormatError, key_id_of, reencrypt_field
 
 BATCH = 1000
+
+
+def load_data_keys(app):
+    """The data key ring from CLUBSITE_DATA_KEYS or instance/data_keys.json (created if new)."""
+    cfg = app.config
+    if not cfg["DATA_KEYS"]:
+        cfg["DATA_KEYS"] = read_or_create(
+            Path(app.instance_path) / "data_keys.json", lambda: KeyRing.generate().to_json()
+        )
+    cfg["KEY_RING"] = parse_key_ring(cfg["DATA_KEYS"])
+
+
+def parse_key_ring(text):
+    """Parse the data keys, turning a format problem into a one-line ConfigError."""
+    try:
+        return KeyRing.from_json(text)
+    except KeyRingFormatError as exc:
+        raise ConfigError(
+            f"data keys (CLUBSITE_DATA_KEYS or instance/data_keys.json): {exc}"
+        ) from exc
+
+
+def write_key_ring(app, ring):
+    """Persist a new key ring where the current one came from (instance file only)."""
+    if os.environ.get("CLUBSITE_DATA_KEYS"):
+        raise ConfigError("data keys come from CLUBSITE_DATA_KEYS; set the new value there")
+    path = Path(app.instance_path) / "data_keys.json"
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(ring.to_json() + "\n")
+    os.replace(tmp, path)
+    app.config["DATA_KEYS"] = ring.to_json()
+    app.config["KEY_RING"] = ring
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,16 @@ from clubsite import hooks
 from clubsite.database import utcnow
 from clubsite.domain import SYSTEM
 from clubsite.extensions import db
-from clubsite.members.models import (
+from clubsite.privacy import audit
+from clubsite.privacy.consent import fold_state
+from clubsite.privacy.models import (
     INDEXED_FIELDS,
     ConsentEvent,
     ErasureJournal,
     Member,
     MemberNameToken,
 )
-from clubsite.members.models import MemberPurpose as MP
-from clubsite.privacy import audit
-from clubsite.privacy.consent import fold_state
+from clubsite.privacy.models import MemberPurpose as MP
 
 CHUNK = 500  # ids per IN list: well below every database's limit on bound parameters
 NAME_FIELDS = {"first_name", "last_name"}

@@ -11,9 +11,10 @@ import json
 from flask_babel import force_locale
 
 from clubsite import hooks
+from clubsite.csvsafe import safe_cell
 from clubsite.database import as_utc
-from clubsite.members import fields as store
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
 
 
@@ -76,8 +77,6 @@ def as_json(export):
 
 def as_csv(export):
     """The export flattened to section, key, value rows (spreadsheet-safe)."""
-    from clubsite.csvsafe import safe_cell
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["section", "item", "field", "value"])

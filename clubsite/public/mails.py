@@ -11,8 +11,8 @@ import threading
 from flask import current_app, url_for
 
 from clubsite.mail import MailError, open_transport, render_mail
-from clubsite.members import fields as store
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.public import tokens
 

@@ -6,13 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clubsite import unit_of_work
-from clubsite.backoffice.forms import EmptyForm
 from clubsite.downloads import download
 from clubsite.extensions import limiter
 from clubsite.i18n import current_language, format_date
-from clubsite.members import fields as store
 from clubsite.members.forms import typed_values
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 from clubsite.privacy.validation import format_iban, format_phone
 from clubsite.public import bp, limits, mails, selfservice
@@ -26,6 +25,7 @@ from clubsite.public.member_session import (
 )
 from clubsite.public.signup_routes import link_invalid
 from clubsite.public.tokens import TokenError, peek
+from clubsite.web.forms import EmptyForm
 
 
 @bp.route("/mani-dati", methods=["GET", "POST"])

@@ -10,8 +10,8 @@ from clubsite.database import utcnow
 from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.mail import MailError, open_transport
-from clubsite.members.models import Member
 from clubsite.privacy import audit
+from clubsite.privacy.models import Member
 from clubsite.public import mails
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from clubsite.domain import Actor, DomainError
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members import service
 from clubsite.privacy import audit, consent, subject_access
+from clubsite.privacy import fields as store
 from clubsite.privacy.validation import ValidationError, validate_email
 from clubsite.public import tokens
 from clubsite.registers.models import SubjectRequest

@@ -3,7 +3,6 @@
 from flask import redirect, render_template, request, url_for
 
 from clubsite import unit_of_work
-from clubsite.backoffice.forms import EmptyForm
 from clubsite.domain import Actor
 from clubsite.extensions import limiter
 from clubsite.i18n import current_language
@@ -20,6 +19,7 @@ from clubsite.public import bp, limits, mails
 from clubsite.public import signup as rules
 from clubsite.public.forms import CHOICE_LABELS, SignupForm
 from clubsite.public.tokens import TokenError, peek, redeem
+from clubsite.web.forms import EmptyForm
 
 LINK_STATUS = {"invalid": 400, "expired": 410, "used": 410, "nothing": 409}
 

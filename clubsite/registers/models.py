@@ -2,6 +2,7 @@
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.privacy.keys import register_encrypted
 
 REQUEST_KINDS = ("access", "rectification", "erasure", "restriction", "objection", "portability")
 REQUEST_STATUSES = ("open", "in_progress", "done", "refused")
@@ -88,16 +89,8 @@ class Complaint(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-def _register_encryption():
-    from clubsite.privacy.keys import register_encrypted
-
-    register_encrypted(
-        SubjectRequest, "subject_request", {"details_enc": "details", "outcome_enc": "outcome"}
-    )
-    register_encrypted(
-        Breach, "breach", {"description_enc": "description", "measures_enc": "measures"}
-    )
-    register_encrypted(Complaint, "complaint", {"summary_enc": "summary", "outcome_enc": "outcome"})
-
-
-_register_encryption()
+register_encrypted(
+    SubjectRequest, "subject_request", {"details_enc": "details", "outcome_enc": "outcome"}
+)
+register_encrypted(Breach, "breach", {"description_enc": "description", "measures_enc": "measures"})
+register_encrypted(Complaint, "complaint", {"summary_enc": "summary", "outcome_enc": "outcome"})

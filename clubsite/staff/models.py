@@ -4,6 +4,7 @@ from flask_login import UserMixin
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.privacy.keys import register_encrypted
 from clubsite.privacy.roles import ROLES, role_allows
 
 
@@ -89,10 +90,4 @@ class RoleSetting(db.Model):
     two_factor_required = db.Column(db.Boolean, nullable=False, default=False)
 
 
-def _register_encryption():
-    from clubsite.privacy.keys import register_encrypted
-
-    register_encrypted(StaffUser, "staff_user", {"totp_secret": "totp_secret"})
-
-
-_register_encryption()
+register_encrypted(StaffUser, "staff_user", {"totp_secret": "totp_secret"})

@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from clubsite.access.models import CheckIn
-from clubsite.access.service import check_in, decide
+from clubsite.access.service import check_in
 from clubsite.database import utcnow
 from clubsite.extensions import db
 from clubsite.fees import service
 from clubsite.fees.invoices import invoices_of
+from clubsite.fees.standing import decide
 from clubsite.i18n import today_local
 from clubsite.privacy.retention import run_retention
 from tests.fees.helpers import card_of, make_member, make_overdue, make_plan, pay, sell

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from clubsite.extensions import db
-from clubsite.members import fields
-from clubsite.members.models import ErasureJournal, Member
+from clubsite.privacy import fields
+from clubsite.privacy.models import ErasureJournal, Member
 from tests.conftest import csrf_token
 from tests.privacy.factories import JANIS, LIGA, enrol
 

@@ -11,10 +11,10 @@ from clubsite.backup.container import BackupError
 from clubsite.backup.restore import restore_backup
 from clubsite.demo import seed
 from clubsite.extensions import db
-from clubsite.members.models import ErasureJournal, Member, Suppression
 from clubsite.members.service import erase_member, member_by_public_id
 from clubsite.privacy import consent
-from clubsite.privacy.audit import AuditEvent, verify_chain
+from clubsite.privacy.audit import AuditEvent, head_hash, verify_chain
+from clubsite.privacy.models import ErasureJournal, Member, Suppression
 from tests.backup.helpers import database_rows
 from tests.privacy.factories import JANIS, LIGA, enrol
 
@@ -53,6 +53,7 @@ def test_round_trip_restores_every_table_exactly(app, club):
     audit event is added, and the audit chain stays intact."""
     before = database_rows()
     assert sum(len(rows) for rows in before.values()) > 500
+    head = head_hash()
     path = service.create_backup().path
     db.session.commit()
     enrol({"first_name": "Pēteris", "last_name": "Liepa", "email": "peteris@example.lv"}, ["fees"])
@@ -75,6 +76,9 @@ def test_round_trip_restores_every_table_exactly(app, club):
     assert verify_chain() is None
     assert report.erased_again == 0
     assert report.manifest["tables"]["member"] == len(before["member"])
+    assert report.manifest["audit_head"] == head
+    restored = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert restored.prev_hash == head  # the restored log goes on from the backup's head
 
 
 def test_member_erased_after_the_backup_stays_erased(app, club):
@@ -203,10 +207,13 @@ def test_verify_and_list_from_the_command_line(app, club, runner):
     created = runner.invoke(args=["backup", "create"])
     assert created.exit_code == 0, created.output
     name = service.list_backups()[0].name
+    head = service.describe(service.list_backups()[0].path)["audit_head"]
     listed = runner.invoke(args=["backup", "list"])
     assert name in listed.output and "members" in listed.output
+    assert f"audit head {head[:16]}" in listed.output
     verified = runner.invoke(args=["backup", "verify", name])
     assert verified.exit_code == 0 and verified.output.startswith("OK")
+    assert f"Audit head at backup time: {head}" in verified.output
     _flip(service.backup_dir() / name, 200)
     broken = runner.invoke(args=["backup", "verify", name])
     assert broken.exit_code == 1 and "Error:" in broken.output

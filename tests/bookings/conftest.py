@@ -48,7 +48,7 @@ def member(app):
 
 def card_number(member):
     """The member's card number, read the way the test needs it (not through a view)."""
-    from clubsite.members import fields
+    from clubsite.privacy import fields
 
     return fields.read(member, ["card_number"])["card_number"]
 

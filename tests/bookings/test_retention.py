@@ -9,8 +9,8 @@ from clubsite.bookings.models import Booking
 from clubsite.bookings.times import day_start
 from clubsite.extensions import db
 from clubsite.members import service as members
-from clubsite.members.models import ErasureJournal
 from clubsite.privacy import subject_access
+from clubsite.privacy.models import ErasureJournal
 from clubsite.privacy.retention import run_retention
 from tests.bookings.conftest import DAY, NOW, book
 from tests.privacy.factories import enrol

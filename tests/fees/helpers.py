@@ -9,8 +9,8 @@ from clubsite.extensions import db
 from clubsite.fees import invoices, service
 from clubsite.fees.models import Invoice
 from clubsite.i18n import today_local
-from clubsite.members import fields as store
 from clubsite.members import service as members
+from clubsite.privacy import fields as store
 
 MEMBER = {
     "first_name": "Jānis",

@@ -12,7 +12,7 @@ from clubsite.fees import invoices
 from clubsite.fees.models import Invoice, Membership, Payment
 from clubsite.i18n import CLUB_TZ
 from clubsite.members import service as members
-from clubsite.members.models import Member, MemberPurpose
+from clubsite.privacy.models import Member, MemberPurpose
 from clubsite.privacy.retention import run_retention
 from clubsite.privacy.subject_access import gather
 from tests.fees.helpers import MEMBER, TODAY, card_of, make_member, make_plan, pay, sell

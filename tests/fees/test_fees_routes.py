@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from clubsite.access.service import decide
 from clubsite.extensions import db
-from clubsite.fees import service
+from clubsite.fees import service, terms
 from clubsite.fees.models import Invoice, Membership, Plan
+from clubsite.fees.standing import decide
 from clubsite.i18n import today_local
 from clubsite.privacy.audit import AuditEvent
 from tests.conftest import csrf_token
@@ -162,7 +162,7 @@ def test_generate_and_overdue_list(accountant, overdue_member):
     page = accountant.get("/office/fees/overdue").get_data(as_text=True)
     assert invoice.number in page and "Jānis Bērziņš" in page
     token = csrf_token(accountant, "/office/fees")
-    month = service.add_months(today_local().replace(day=1), 1).strftime("%Y-%m")
+    month = terms.add_months(today_local().replace(day=1), 1).strftime("%Y-%m")
     for expected in ("1 invoices issued.", "0 invoices issued."):
         accountant.post("/office/fees/generate", data={"month": month, "csrf_token": token})
         assert expected in accountant.get("/office/fees").get_data(as_text=True)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from clubsite.extensions import db
 from clubsite.fees import invoices
 from clubsite.fees.models import Invoice, Membership
-from clubsite.members.models import Member
+from clubsite.privacy.models import Member
 from tests.fees.helpers import MEMBER, TODAY, make_member, make_plan, sell
 
 THREADS = 4

@@ -8,10 +8,10 @@ from sqlalchemy import insert, select
 from clubsite.database import utcnow
 from clubsite.extensions import db
 from clubsite.members import duplicates, service
-from clubsite.members import fields as store
-from clubsite.members.models import ConsentEvent, ErasureJournal, Member
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.audit import AuditEvent
+from clubsite.privacy.models import ConsentEvent, ErasureJournal, Member
 from clubsite.registers.service import file_subject_request
 from tests.conftest import csrf_token
 

@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members import import_files, importer, service
-from clubsite.members.models import ConsentEvent, Member, MemberNameToken, MemberPurpose
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.audit import AuditEvent, verify_chain
+from clubsite.privacy.models import ConsentEvent, Member, MemberNameToken, MemberPurpose
 from clubsite.privacy.retention import run_retention
 from tests.conftest import csrf_token
 

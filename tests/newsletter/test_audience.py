@@ -10,9 +10,9 @@ from sqlalchemy import delete, select
 from clubsite.database import utcnow
 from clubsite.extensions import db
 from clubsite.members import service as members
-from clubsite.members.models import ConsentEvent
 from clubsite.newsletter.audience import audience_for, consent_states
 from clubsite.privacy import consent
+from clubsite.privacy.models import ConsentEvent
 from tests.newsletter.conftest import withdraw_in_ledger
 
 
@@ -196,7 +196,7 @@ def test_recipient_address_and_greeting_come_from_the_newsletter_purpose(enrol):
         member, "newsletter", {"email": "plain@example.lv"}, basis="consent", source="staff",
         actor="system", consent_confirmed=True,
     )  # fmt: skip
-    from clubsite.members import fields
+    from clubsite.privacy import fields
 
     fields.write(member, {"email": "plain@example.lv"})
     db.session.commit()

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
-from clubsite.members import fields
 from clubsite.newsletter.models import Delivery
+from clubsite.privacy import fields
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).parent / "flask")

@@ -6,11 +6,11 @@ from sqlalchemy import select
 
 from clubsite.extensions import db
 from clubsite.members import service as members
-from clubsite.members.models import ConsentEvent
 from clubsite.newsletter import service
 from clubsite.newsletter.models import Delivery
 from clubsite.newsletter.store import DeliveryStore
 from clubsite.privacy import consent
+from clubsite.privacy.models import ConsentEvent
 from tests.newsletter.conftest import withdraw_in_ledger
 from tests.support.mailbox import text_body
 
@@ -86,7 +86,7 @@ class _Addr:
     """A member's address (tests may read it; staff pages never show it)."""
 
     def __init__(self, member):
-        from clubsite.members import fields
+        from clubsite.privacy import fields
 
         self.member = member
         self.email = fields.read(member, ["email"])["email"]

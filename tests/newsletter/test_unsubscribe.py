@@ -5,12 +5,11 @@ from itsdangerous import Signer
 from sqlalchemy import func, select
 
 from clubsite.extensions import db
-from clubsite.members import fields
-from clubsite.members.models import ConsentEvent, Member
 from clubsite.newsletter import tokens
 from clubsite.newsletter.audience import audience_for
 from clubsite.newsletter.models import Delivery
-from clubsite.privacy import consent
+from clubsite.privacy import consent, fields
+from clubsite.privacy.models import ConsentEvent, Member
 
 
 def _delivery(campaign, member):

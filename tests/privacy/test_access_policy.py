@@ -3,8 +3,7 @@
 import pytest
 
 from clubsite.extensions import db
-from clubsite.members import fields
-from clubsite.privacy import access
+from clubsite.privacy import access, fields
 from tests.privacy.factories import JANIS, enrol
 
 EVERY_PURPOSE = ["access", "fees", "newsletter", "bookings"]

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from clubsite.extensions import db
-from clubsite.members import fields, service
-from clubsite.members.models import ConsentEvent, ErasureJournal, Member, MemberNameToken
-from clubsite.privacy import consent
+from clubsite.members import service
+from clubsite.privacy import consent, fields
+from clubsite.privacy.models import ConsentEvent, ErasureJournal, Member, MemberNameToken
 from tests.privacy.factories import JANIS, LIGA, enrol
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
-from clubsite.members.models import ErasureJournal, Member
+from clubsite.privacy.models import ErasureJournal, Member
 from clubsite.privacy.retention import run_retention
 from tests.privacy.factories import JANIS, LIGA, enrol
 
@@ -82,8 +82,8 @@ def test_cli_retention_dry_run(app, runner):
 
 def test_bulk_erasure_journals_audits_and_cascades(app):
     """Many expired members at once: each journalled and audited (chain intact), nothing left."""
-    from clubsite.members.models import ConsentEvent, MemberNameToken, MemberPurpose
     from clubsite.privacy.audit import AuditEvent, verify_chain
+    from clubsite.privacy.models import ConsentEvent, MemberNameToken, MemberPurpose
 
     members = [
         enrol({"email": f"m{i}@example.lv", "first_name": "Anna"}, ["newsletter"], confirmed=False)

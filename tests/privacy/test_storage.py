@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, update
 
 from clubsite.extensions import db
-from clubsite.members import fields
-from clubsite.members.models import Member
+from clubsite.privacy import fields
 from clubsite.privacy.crypto import DecryptionError, MissingKeyError, key_id_of
+from clubsite.privacy.models import Member
 from tests.privacy.factories import JANIS, LIGA, enrol
 
 SECRETS = [
@@ -98,7 +98,7 @@ def test_retiring_a_key_still_in_use_is_refused(app, runner):
     """The old key stays while any value needs it."""
     enrol(JANIS, ["access"])
     ring = app.config["KEY_RING"].with_new_active_key()
-    from clubsite.config import write_key_ring
+    from clubsite.privacy.keys import write_key_ring
 
     write_key_ring(app, ring)
     result = runner.invoke(args=["keys", "retire", "k1"])

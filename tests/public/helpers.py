@@ -5,9 +5,9 @@ import re
 from sqlalchemy import select
 
 from clubsite.extensions import db
-from clubsite.members import fields as store
-from clubsite.members.models import Member
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member
 from clubsite.public import tokens
 from tests.conftest import csrf_token
 from tests.support.mailbox import text_body

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from clubsite.database import utcnow
 from clubsite.domain import Actor
 from clubsite.extensions import db
-from clubsite.members.models import ConsentEvent, ErasureJournal, Member
 from clubsite.members.service import erase_member
+from clubsite.privacy.models import ConsentEvent, ErasureJournal, Member
 from clubsite.privacy.retention import run_retention
 from clubsite.public import tokens
 from clubsite.public.models import UsedToken

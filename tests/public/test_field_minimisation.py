@@ -110,7 +110,7 @@ def test_extra_posted_fields_are_stored_nowhere(client, index, choices):
     for enrolment in member.purposes:
         assert set(enrolment.field_list) - {"card_number"} <= asked
     if member.has_field("card_number"):
-        from clubsite.members import fields as store
+        from clubsite.privacy import fields as store
 
         assert store.read(member, ["card_number"])["card_number"] != "99999999"
     created = db.session.scalar(

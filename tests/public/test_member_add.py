@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from clubsite.extensions import db
 from clubsite.members.forms import plan_for_purposes
-from clubsite.members.models import ConsentEvent, MemberPurpose
 from clubsite.privacy.audit import AuditEvent
+from clubsite.privacy.models import ConsentEvent, MemberPurpose
 from tests.conftest import csrf_token
 from tests.public.helpers import ANNA, all_members, english, enrol, news_state
 

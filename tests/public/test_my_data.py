@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from clubsite.domain import Actor
 from clubsite.extensions import db
-from clubsite.members import fields as store
 from clubsite.members.service import erase_member
+from clubsite.privacy import fields as store
 from clubsite.privacy.audit import AuditEvent
 from clubsite.public import tokens
 from clubsite.public.member_session import SESSION_KEY, UNTIL_KEY

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
-from clubsite.members import fields as store
-from clubsite.members.models import ConsentEvent, ErasureJournal
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.audit import AuditEvent
+from clubsite.privacy.models import ConsentEvent, ErasureJournal
 from clubsite.registers.models import SubjectRequest
 from tests.conftest import csrf_token
 from tests.public.helpers import ANNA, english, enrol, member_with_email, news_state, open_my_data

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
-from clubsite.members.models import ConsentEvent, ConsentWording, Member
 from clubsite.privacy import consent
+from clubsite.privacy.models import ConsentEvent, ConsentWording, Member
 from tests.public.helpers import (
     ANNA,
     all_members,

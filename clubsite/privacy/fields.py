@@ -9,8 +9,8 @@ from sqlalchemy import delete
 
 from clubsite.database import new_public_id
 from clubsite.extensions import db
-from clubsite.members.models import INDEXED_FIELDS, MemberNameToken
 from clubsite.privacy.crypto import blind_index, decrypt_field, encrypt_field
+from clubsite.privacy.models import INDEXED_FIELDS, MemberNameToken
 from clubsite.privacy.normalize import (
     name_prefixes,
     normalize_code_for_index,

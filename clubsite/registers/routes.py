@@ -11,9 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.guard import requires
-from clubsite.backoffice.home_panels import home_panel
 from clubsite.database import utcnow
 from clubsite.domain import Actor, Stale
 from clubsite.downloads import download
@@ -28,6 +25,9 @@ from clubsite.registers.forms import (
     local_moment,
 )
 from clubsite.registers.models import Breach, Complaint, SubjectRequest
+from clubsite.web import office
+from clubsite.web.guard import requires
+from clubsite.web.panels import home_panel
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _context(now=None):
     }
 
 
-@bp.route("/registers")
+@office.route("/registers")
 @requires("registers")
 def registers():
     """Overview: open requests with their deadlines, open breaches with the 72-hour clock."""
@@ -131,7 +131,7 @@ def registers():
     )
 
 
-@bp.route("/registers/<kind>")
+@office.route("/registers/<kind>")
 @requires("registers")
 def register_list(kind):
     """Every entry of one register, the newest first."""
@@ -146,7 +146,7 @@ def register_list(kind):
     )
 
 
-@bp.route("/registers/<kind>/new", methods=["GET", "POST"])
+@office.route("/registers/<kind>/new", methods=["GET", "POST"])
 @requires("registers")
 def register_new(kind):
     """Record a new entry."""
@@ -171,7 +171,7 @@ def register_new(kind):
     )
 
 
-@bp.route("/registers/<kind>/<public_id>", methods=["GET", "POST"])
+@office.route("/registers/<kind>/<public_id>", methods=["GET", "POST"])
 @requires("registers")
 def register_edit(kind, public_id):
     """One entry: read it, update it or close it (optimistic locking)."""
@@ -215,7 +215,7 @@ def _render_edit(kind, page, entry, *, form=None, stale=False):
     )
 
 
-@bp.route("/registers/<kind>/export.csv")
+@office.route("/registers/<kind>/export.csv")
 @requires("registers")
 def register_export(kind):
     """The whole register as CSV (spreadsheet formulas neutralised)."""

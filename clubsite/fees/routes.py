@@ -9,13 +9,10 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from clubsite import unit_of_work
-from clubsite.access.service import decide
-from clubsite.backoffice import bp
-from clubsite.backoffice.guard import requires
 from clubsite.domain import Actor
 from clubsite.downloads import download
 from clubsite.extensions import db
-from clubsite.fees import export, hooks, invoices, service  # noqa: F401  (hooks registers)
+from clubsite.fees import export, invoices, service, terms
 from clubsite.fees.forms import (
     METHOD_LABELS,
     PERIOD_LABELS,
@@ -28,11 +25,14 @@ from clubsite.fees.forms import (
     VersionForm,
 )
 from clubsite.fees.money import cents_to_text
+from clubsite.fees.standing import decide
 from clubsite.i18n import today_local
-from clubsite.members.models import Member
 from clubsite.members.search import search_members
 from clubsite.members.service import member_by_public_id
 from clubsite.privacy import access
+from clubsite.privacy.models import Member
+from clubsite.web import office
+from clubsite.web.guard import requires
 
 LABELS = {"periods": PERIOD_LABELS, "methods": METHOD_LABELS, "statuses": STATUS_LABELS}
 OVERDUE_PAGE = 200
@@ -44,11 +44,11 @@ def _actor():
 
 def _month_choices(today):
     first = today.replace(day=1)
-    months = [service.add_months(first, offset) for offset in range(-2, 4)]
+    months = [terms.add_months(first, offset) for offset in range(-2, 4)]
     return [SelectChoice(m.strftime("%Y-%m"), m.strftime("%m.%Y")) for m in months]
 
 
-@bp.route("/fees")
+@office.route("/fees")
 @requires("fees")
 def fees_home():
     """What is due, finding a member, generating invoices and exporting for the bookkeeper."""
@@ -74,7 +74,7 @@ def fees_home():
     )
 
 
-@bp.route("/fees/plans", methods=["GET", "POST"])
+@office.route("/fees/plans", methods=["GET", "POST"])
 @requires("fees")
 def fees_plans():
     """The plans, and the form to add one."""
@@ -90,7 +90,7 @@ def fees_plans():
     )
 
 
-@bp.route("/fees/plans/<public_id>", methods=["GET", "POST"])
+@office.route("/fees/plans/<public_id>", methods=["GET", "POST"])
 @requires("fees")
 def fees_plan_edit(public_id):
     """Change a plan's name, price, period or whether it is on sale."""
@@ -116,7 +116,7 @@ def fees_plan_edit(public_id):
     return render_template("backoffice/fees/plan_edit.html", form=form, plan=plan)
 
 
-@bp.route("/fees/generate", methods=["POST"])
+@office.route("/fees/generate", methods=["POST"])
 @requires("fees")
 def fees_generate():
     """Invoice every active membership for the periods that start in the chosen month."""
@@ -126,14 +126,14 @@ def fees_generate():
         flash(_("Choose a month from the list."), "error")
         return redirect(url_for("backoffice.fees_home"))
     first = datetime.strptime(form.month.data, "%Y-%m").date()
-    last = service.add_months(first, 1) - timedelta(days=1)
+    last = terms.add_months(first, 1) - timedelta(days=1)
     with unit_of_work.write():
         issued = len(invoices.generate_invoices(first, last, actor=_actor()))
     flash(_("%(count)d invoices issued.", count=issued), "success")
     return redirect(url_for("backoffice.fees_home"))
 
 
-@bp.route("/fees/overdue")
+@office.route("/fees/overdue")
 @requires("fees")
 def fees_overdue():
     """Open invoices past their due date, oldest first, with the buyer's name."""
@@ -155,7 +155,7 @@ def _parse_day(text, default):
         return None
 
 
-@bp.route("/fees/export")
+@office.route("/fees/export")
 @requires("fees")
 def fees_export():
     """Download invoices or payments of a date range as CSV (default: last month's invoices)."""
@@ -185,7 +185,7 @@ def _member_or_404(public_id=None, member_id=None):
     return member
 
 
-@bp.route("/fees/members/<public_id>", methods=["GET", "POST"])
+@office.route("/fees/members/<public_id>", methods=["GET", "POST"])
 @requires("fees")
 def fees_member(public_id):
     """A member's memberships and statement, whether the door lets them in, and selling a plan."""
@@ -217,7 +217,7 @@ def fees_member(public_id):
     )
 
 
-@bp.route("/fees/memberships/<public_id>/end", methods=["POST"])
+@office.route("/fees/memberships/<public_id>/end", methods=["POST"])
 @requires("fees")
 def fees_membership_end(public_id):
     """Stop renewing a membership (it stays valid through the chosen date)."""
@@ -241,7 +241,7 @@ def fees_membership_end(public_id):
     return redirect(url_for("backoffice.fees_member", public_id=member.public_id))
 
 
-@bp.route("/fees/invoices/<public_id>", methods=["GET", "POST"])
+@office.route("/fees/invoices/<public_id>", methods=["GET", "POST"])
 @requires("fees")
 def fees_invoice(public_id):
     """One invoice: the buyer as printed, its payments, and recording a payment."""
@@ -280,7 +280,7 @@ def _render_invoice(invoice, form):
     )
 
 
-@bp.route("/fees/invoices/<public_id>/void", methods=["POST"])
+@office.route("/fees/invoices/<public_id>/void", methods=["POST"])
 @requires("fees")
 def fees_invoice_void(public_id):
     """Void an open invoice without payments (its number stays used)."""

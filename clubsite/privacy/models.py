@@ -2,6 +2,7 @@
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.privacy.keys import register_encrypted
 from clubsite.privacy.purposes import FIELDS
 
 # Blind-index column per exact-lookup field (see clubsite.privacy.normalize).
@@ -134,10 +135,4 @@ class Suppression(db.Model):
     reason = db.Column(db.String(20), nullable=False)  # withdrawn, objected, bounced, complaint
 
 
-def _register_encryption():
-    from clubsite.privacy.keys import register_encrypted
-
-    register_encrypted(Member, "member", {f"{name}_enc": name for name in FIELDS})
-
-
-_register_encryption()
+register_encrypted(Member, "member", {f"{name}_enc": name for name in FIELDS})

@@ -8,10 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.forms import EmptyForm
-from clubsite.backoffice.guard import requires
-from clubsite.backoffice.home_panels import home_panel
 from clubsite.bookings import halls, schedule, service
 from clubsite.bookings.contact import display_contact
 from clubsite.bookings.errors import BookingError, StaleBooking
@@ -20,9 +16,13 @@ from clubsite.bookings.times import local_day, parse_day
 from clubsite.database import as_utc, utcnow
 from clubsite.domain import Actor
 from clubsite.i18n import today_local
+from clubsite.web import office
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import requires
+from clubsite.web.panels import home_panel
 
 
-@bp.app_template_filter("weekday")
+@office.app_template_filter("weekday")
 def weekday_name(day):
     """The day of the week in the page's language ("pirmdiena", "Monday")."""
     return babel_format_date(day, "EEEE")
@@ -40,7 +40,7 @@ def _actor():
     return Actor.staff(current_user)
 
 
-@bp.route("/bookings")
+@office.route("/bookings")
 @requires("bookings")
 def bookings():
     """One day's bookings with names: the printable "today's bookings" list."""
@@ -56,7 +56,7 @@ def bookings():
     )
 
 
-@bp.route("/bookings/week")
+@office.route("/bookings/week")
 @requires("bookings")
 def bookings_week():
     """The week (Monday to Sunday) of the chosen day, hall by hall."""
@@ -72,7 +72,7 @@ def bookings_week():
     )
 
 
-@bp.route("/bookings/new", methods=["GET", "POST"])
+@office.route("/bookings/new", methods=["GET", "POST"])
 @requires("bookings")
 def booking_new():
     """Book a hall for a member (search by card or name) or for a visitor."""
@@ -113,7 +113,7 @@ def _booking_or_404(public_id):
     return booking
 
 
-@bp.route("/bookings/<public_id>", methods=["GET", "POST"])
+@office.route("/bookings/<public_id>", methods=["GET", "POST"])
 @requires("bookings")
 def booking_detail(public_id):
     """One booking: who and when; move it, correct its contact, or cancel it."""
@@ -154,7 +154,7 @@ def _fill_change_form(form, row, contact):
     form.version.data = str(row.booking.version)
 
 
-@bp.route("/bookings/<public_id>/cancel", methods=["POST"])
+@office.route("/bookings/<public_id>/cancel", methods=["POST"])
 @requires("bookings")
 def booking_cancel(public_id):
     """Cancel a booking (its contact data goes with it)."""
@@ -172,7 +172,7 @@ def booking_cancel(public_id):
     return redirect(url_for("backoffice.bookings", day=day))
 
 
-@bp.route("/bookings/halls", methods=["GET", "POST"])
+@office.route("/bookings/halls", methods=["GET", "POST"])
 @requires("settings")
 def halls_list():
     """Every hall, and the form to add one."""
@@ -216,7 +216,7 @@ def _hall_or_404(public_id):
     return hall
 
 
-@bp.route("/bookings/halls/<public_id>", methods=["GET", "POST"])
+@office.route("/bookings/halls/<public_id>", methods=["GET", "POST"])
 @requires("settings")
 def hall_detail(public_id):
     """Rename a hall or change its capacity or location; deactivate or activate it."""
@@ -233,7 +233,7 @@ def hall_detail(public_id):
     )
 
 
-@bp.route("/bookings/halls/<public_id>/<action>", methods=["POST"])
+@office.route("/bookings/halls/<public_id>/<action>", methods=["POST"])
 @requires("settings")
 def hall_action(public_id, action):
     """Deactivate or activate a hall."""
@@ -252,7 +252,7 @@ def hall_action(public_id, action):
     return redirect(url_for("backoffice.halls_list"))
 
 
-@bp.route("/occupancy")
+@office.route("/occupancy")
 @requires("occupancy")
 def occupancy():
     """When each hall is busy today and this week: times only, no names, for every role."""

@@ -4,14 +4,13 @@ from flask import render_template
 from flask_login import current_user
 
 from clubsite import unit_of_work
-from clubsite.access import hooks  # noqa: F401  (registers retention, erasure and home panel)
 from clubsite.access.forms import CheckInForm
 from clubsite.access.service import check_in
-from clubsite.backoffice import bp
-from clubsite.backoffice.guard import requires
+from clubsite.web import office
+from clubsite.web.guard import requires
 
 
-@bp.route("/checkin", methods=["GET", "POST"])
+@office.route("/checkin", methods=["GET", "POST"])
 @requires("checkin")
 def checkin():
     """Check a card (checkin.js posts in the background and swaps in only the answer)."""

@@ -5,35 +5,29 @@ session (including this one) and needs the newsletter sender stopped, so it is d
 server with `flask --app wsgi backup restore FILE` (docs/deploy.md), which the page shows.
 """
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clubsite import unit_of_work
-from clubsite.backoffice import bp
-from clubsite.backoffice.forms import EmptyForm
-from clubsite.backoffice.guard import requires
-from clubsite.backoffice.home_panels import home_panel
-from clubsite.backup import schedule, service, status
+from clubsite.backup import service, status
 from clubsite.backup.container import BackupError
 from clubsite.domain import Actor
+from clubsite.web import office
+from clubsite.web.forms import EmptyForm
+from clubsite.web.guard import requires
+from clubsite.web.panels import home_panel
 
 
-@bp.before_app_request
-def _start_backup_scheduler():
-    """Automatic backups start with the first request the app serves (not in tests)."""
-    schedule.start_scheduler(current_app._get_current_object())
-
-
-@bp.route("/backups")
+@office.route("/backups")
 @requires("backups")
 def backups():
     """Every backup with its manifest, the newest, and the buttons to make or check one."""
     return render_template("backoffice/backups.html", overview=status.overview(), form=EmptyForm())
 
 
-@bp.route("/backups/create", methods=["POST"])
+@office.route("/backups/create", methods=["POST"])
 @requires("backups")
 def backup_create():
     """Make a backup now."""
@@ -45,7 +39,7 @@ def backup_create():
     try:
         result = service.create_backup(actor=Actor.staff(current_user))
     except BackupError as exc:
-        status.write_status(error=str(exc.message))
+        service.write_status(error=str(exc.message))
         flash(_("The backup failed: %(reason)s", reason=exc.message), "error")
     else:
         with unit_of_work.write():
@@ -56,7 +50,7 @@ def backup_create():
     return redirect(url_for("backoffice.backups"))
 
 
-@bp.route("/backups/verify", methods=["POST"])
+@office.route("/backups/verify", methods=["POST"])
 @requires("backups")
 def backup_verify():
     """Decrypt and check one backup completely."""
