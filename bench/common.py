@@ -5,6 +5,9 @@ a SQLite database with the demo members, and backups, never the developer's inst
 """
 
 import os
+import shutil
+import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -16,6 +19,8 @@ BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/clubsite-bench"))  # noqa: S1
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "100000"))
 PASSWORD = "bench horse battery staple 42"  # noqa: S105  (a throw-away bench account)
 ADMIN_EMAIL = "bench-admin@klubs.lv"
+# The instance's secrets and settings a copy of it needs to read the same data.
+INSTANCE_FILES = ("data_keys.json", "secret_key", "backup_key", "audit_key", "config.py")
 
 
 def instance_env(instance=None):
@@ -32,6 +37,49 @@ def flask(*args, instance=None, check=True):
     return subprocess.run(
         command, cwd=ROOT, env=instance_env(instance), check=check, capture_output=True, text=True
     )
+
+
+def copy_instance_files(target, source=None):
+    """A fresh folder `target` with the bench instance's keys and config.py (not its data)."""
+    source = Path(source or BENCH_DIR)
+    target = Path(target)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(mode=0o700, parents=True)
+    for name in INSTANCE_FILES:
+        if (source / name).exists():  # audit_key: made on first start by newer versions
+            shutil.copy(source / name, target / name)
+    return target
+
+
+def copy_instance(target, source=None):
+    """A consistent copy of the bench instance (keys and SQLite database) in `target`, so that
+    destructive or growing runs leave the original as it was."""
+    source = Path(source or BENCH_DIR)
+    copy_instance_files(target, source)
+    original = sqlite3.connect(source / "clubsite.sqlite3")
+    copied = sqlite3.connect(Path(target) / "clubsite.sqlite3")
+    original.backup(copied)
+    original.close()
+    copied.close()
+    return Path(target)
+
+
+def port_is_free(port):
+    """True when nothing listens on 127.0.0.1:port (a stale server would answer for us)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn: TIME_WAIT is ok
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def write_instance_config(instance=None):
@@ -77,7 +125,13 @@ def _fresh_context_client():
 def ensure_demo(members=MEMBERS):
     """Migrate the bench database and fill it with demo members once (kept between runs)."""
     write_instance_config()
-    flask("db", "upgrade")
+    upgraded = flask("db", "upgrade", check=False)
+    if upgraded.returncode:
+        raise SystemExit(
+            f"{upgraded.stderr.strip()[-1500:]}\nThe bench database in {BENCH_DIR} cannot be "
+            "migrated (made before a new migration, whose tables create_all made early?): "
+            "delete that folder and run again."
+        )
     # Tables whose migration is not written yet (features being built): as the tests do.
     subprocess.run(
         [sys.executable, "-c", "from wsgi import app\nfrom clubsite.extensions import db\n"

@@ -4,8 +4,16 @@
     python bench/loadgen.py ... --scenario search --values values.json --kind email --login
 
 Scenarios: healthz (GET /healthz), page (GET --path), search (POST /office/members with q),
-signup (POST /pieteikties, a new newsletter sign-up each time). Prints one JSON line: request
-count, errors, status codes, requests per second and latency median/p95/p99 in milliseconds.
+signup (POST /pieteikties, a new newsletter sign-up each time), office (the back office as staff
+use it: the member list's first page, and searches by email, name prefix, phone and card
+number, in turn; --values as for search, --path adds a deeper list page to the turn).
+Prints one JSON line: request count, errors (answers whose status is not --ok, or no answer at
+all), status codes, requests per second and latency median/p95/p99 in milliseconds, and for
+office the same per kind of request.
+
+It stops by itself after --seconds; SIGTERM stops it early (the summary is still printed), which
+is how bench/mixed.py ends the load when the newsletter sender is done. With --announce it
+prints the line "loading" once every connection has started.
 """
 
 import argparse
@@ -14,6 +22,7 @@ import itertools
 import json
 import random
 import re
+import signal
 import statistics
 import threading
 import time
@@ -75,24 +84,61 @@ def login(base, email, password):
     return client.cookies
 
 
-def make_job(args, client):
-    """The request one iteration sends, as a function returning the status."""
+OK_STATUSES = {"signup": "302"}  # the others: 200
+OFFICE_TURN = ("list", "search email", "list", "search name", "list", "search phone", "list",
+               "search card_number")  # fmt: skip
+
+
+def _searcher(args, client, kinds):
+    """A function (kind) -> status posting the search form with the next value of that kind."""
+    with open(args.values) as handle:
+        values = json.load(handle)
+    rnd = random.Random(id(client))
+    cycles = {}
+    for kind in kinds:
+        mine = list(values[kind])
+        if not mine:
+            raise SystemExit(f"no search values of kind {kind}")
+        rnd.shuffle(mine)
+        cycles[kind] = itertools.cycle(mine)
+    page = client.request("GET", "/office/members")[1]
+    found = TOKEN_RE.search(page)
+    if found is None:
+        raise SystemExit("no search form on /office/members (not logged in?)")
+    token = found.group(1)
+
+    def search(kind):
+        form = {"csrf_token": token, "q": next(cycles[kind])}
+        return client.request("POST", "/office/members", form)[0]
+
+    return search
+
+
+def make_job(args, client, number=0):
+    """The request one iteration sends, as a function returning (kind of request, status)."""
     if args.scenario == "healthz":
-        return lambda: client.request("GET", "/healthz")[0]
+        return lambda: ("healthz", client.request("GET", "/healthz")[0])
     if args.scenario == "page":
-        return lambda: client.request("GET", args.path)[0]
+        return lambda: ("page", client.request("GET", args.path)[0])
     if args.scenario == "search":
-        values = json.load(open(args.values))[args.kind]  # noqa: SIM115
-        random.Random(id(client)).shuffle(values)
-        cycle = itertools.cycle(values)
-        token = TOKEN_RE.search(client.request("GET", "/office/members")[1]).group(1)
+        search = _searcher(args, client, [args.kind])
+        return lambda: ("search", search(args.kind))
+    if args.scenario == "office":
+        turn = list(OFFICE_TURN)
+        if args.path != "/healthz":
+            turn[4] = "list deep"
+        search = _searcher(args, client, [t.split()[1] for t in turn if t.startswith("search")])
+        steps = itertools.islice(itertools.cycle(turn), number, None)  # connections interleave
 
-        def search():
-            return client.request(
-                "POST", "/office/members", {"csrf_token": token, "q": next(cycle)}
-            )
+        def office():
+            step = next(steps)
+            if step == "list":
+                return step, client.request("GET", "/office/members")[0]
+            if step == "list deep":
+                return step, client.request("GET", args.path)[0]
+            return step, search(step.split()[1])
 
-        return lambda: search()[0]
+        return office
     if args.scenario == "signup":
         page = client.request("GET", "/pieteikties")[1]
         form = {
@@ -108,25 +154,52 @@ def make_job(args, client):
             email = f"b{uuid.uuid4().hex[:12]}@example.lv"
             return client.request("POST", "/pieteikties", {**form, "email": email})
 
-        return lambda: signup()[0]
+        return lambda: ("signup", signup()[0])
     raise SystemExit(f"unknown scenario {args.scenario}")
 
 
-def worker(args, cookies, deadline, results, lock):
-    """Send requests until the deadline; record latency and status of each."""
-    client = Client(args.base, cookies)
-    job = make_job(args, client)
-    latencies, statuses = [], {}
-    while time.perf_counter() < deadline:
-        started = time.perf_counter()
+def worker(args, cookies, deadline, stop, results, lock, number, started_event):
+    """Send requests until the deadline (or stop); record kind, latency and status of each."""
+    records = []
+    try:
+        client = Client(args.base, cookies)
+        job = make_job(args, client, number)
+    except BaseException as exc:  # noqa: BLE001  (a setup failure is reported, not a hang)
+        with lock:
+            results.append(([], repr(exc)))
+        started_event.set()
+        return
+    started_event.set()
+    while time.perf_counter() < deadline and not stop.is_set():
+        started, at = time.perf_counter(), time.monotonic()
         try:
-            status = job()
+            kind, status = job()
         except OSError:
-            status = "error"
-        latencies.append((time.perf_counter() - started) * 1000)
-        statuses[status] = statuses.get(status, 0) + 1
+            kind, status = "?", "error"
+        records.append((kind, (time.perf_counter() - started) * 1000, status, at))
     with lock:
-        results.append((latencies, statuses))
+        results.append((records, None))
+
+
+def summary(records, ok, elapsed):
+    """Counts, rate and latency of a list of (kind, ms, status, start)."""
+    latencies = sorted(r[1] for r in records)
+    statuses = {}
+    for _kind, _ms, status, *_start in records:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+
+    def pick(q):
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)
+
+    return {
+        "requests": len(latencies),
+        "errors": sum(n for status, n in statuses.items() if status not in ok),
+        "rps": round(len(latencies) / elapsed, 1),
+        "statuses": statuses,
+        "median_ms": round(statistics.median(latencies), 2) if latencies else None,
+        "p95_ms": pick(0.95) if latencies else None,
+        "p99_ms": pick(0.99) if latencies else None,
+    }
 
 
 def main():
@@ -143,42 +216,50 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--label", default="")
+    parser.add_argument("--ok", help="statuses that count as success (default 200; signup 302)")
+    parser.add_argument("--announce", action="store_true", help='print "loading" once started')
+    parser.add_argument("--records", help="also write every request as JSON [kind, ms, status, "
+                        "start (time.monotonic())] to this file")  # fmt: skip
     args = parser.parse_args()
+    ok = set((args.ok or OK_STATUSES.get(args.scenario, "200")).split(","))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     cookies = login(args.base, args.email, args.password) if args.login else {}
     results, lock = [], threading.Lock()
     deadline = time.perf_counter() + args.seconds
+    ready = [threading.Event() for _ in range(args.connections)]
     threads = [
-        threading.Thread(target=worker, args=(args, cookies, deadline, results, lock))
-        for _ in range(args.connections)
+        threading.Thread(
+            target=worker, args=(args, cookies, deadline, stop, results, lock, n, ready[n])
+        )
+        for n in range(args.connections)
     ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
+    for event in ready:
+        event.wait(60)
+    if args.announce:
+        print("loading", flush=True)
     for thread in threads:
-        thread.join()
+        while thread.is_alive():  # a timed join lets the SIGTERM handler run
+            thread.join(0.2)
     elapsed = time.perf_counter() - started
-    latencies = sorted(x for lat, _ in results for x in lat)
-    statuses = {}
-    for _, counts in results:
-        for status, count in counts.items():
-            statuses[str(status)] = statuses.get(str(status), 0) + count
-
-    def pick(q):
-        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)
-
-    print(
-        json.dumps(
-            {
-                "label": args.label or args.scenario,
-                "requests": len(latencies),
-                "rps": round(len(latencies) / elapsed, 1),
-                "statuses": statuses,
-                "median_ms": round(statistics.median(latencies), 2) if latencies else None,
-                "p95_ms": pick(0.95) if latencies else None,
-                "p99_ms": pick(0.99) if latencies else None,
-            }
-        )
-    )
+    failed = [error for _records, error in results if error]
+    if failed:
+        raise SystemExit(f"a connection could not start: {failed[0]}")
+    records = [r for mine, _error in results for r in mine]
+    out = {"label": args.label or args.scenario, "connections": args.connections,
+           "seconds": round(elapsed, 2), **summary(records, ok, elapsed)}  # fmt: skip
+    if args.scenario == "office":
+        kinds = sorted({r[0] for r in records})
+        out["by_kind"] = {
+            kind: summary([r for r in records if r[0] == kind], ok, elapsed) for kind in kinds
+        }
+    if args.records:
+        with open(args.records, "w") as handle:
+            json.dump(records, handle)
+    print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ from sqlalchemy.exc import OperationalError
 
 from clubsite.extensions import db
 from clubsite.members import service as members
-from clubsite.members.models import Member
 from clubsite.privacy import consent
+from clubsite.privacy.models import Member
 
 DOMAIN = "bench.klubs.lv"
 

@@ -1,11 +1,14 @@
 """An SMTP sink for the newsletter bench: aiosmtpd on 127.0.0.1 in a process of its own.
 
-It records, per Subject, how many copies each recipient got and how many messages lacked an
+It records, per Subject, how many copies each recipient got, how many messages lacked an
 intact one-click header pair (an unfolded List-Unsubscribe with an https/http link and a mailto,
-and List-Unsubscribe-Post). The parent talks to it over a pipe: "report", "reset", "stop".
+and List-Unsubscribe-Post), and when the first and the last message arrived (time.monotonic(),
+so a rate can be read off the sink without counting the sender's start-up). The parent talks
+to it over a pipe: "report", "reset", "stop".
 """
 
 import re
+import time
 from collections import Counter, defaultdict
 
 SUBJECT_RE = re.compile(rb"^Subject: ([^\r\n]*)\r\n", re.M)
@@ -21,6 +24,7 @@ class SinkHandler:
     def __init__(self):
         self.received = defaultdict(Counter)
         self.broken = Counter()
+        self.arrived = {}  # subject -> [first, last] arrival (monotonic seconds)
 
     async def handle_DATA(self, server, session, envelope):
         """Accept the message and record recipient, subject and header check."""
@@ -32,6 +36,8 @@ class SinkHandler:
             self.broken[subject] += 1
         for rcpt in envelope.rcpt_tos:
             self.received[subject][rcpt] += 1
+        now = time.monotonic()
+        self.arrived.setdefault(subject, [now, now])[1] = now
         return "250 OK"
 
 
@@ -50,11 +56,13 @@ def run_sink(port, conn):
                 {
                     "received": {s: dict(c) for s, c in handler.received.items()},
                     "broken": dict(handler.broken),
+                    "arrived": {s: tuple(span) for s, span in handler.arrived.items()},
                 }
             )
         elif command == "reset":
             handler.received.clear()
             handler.broken.clear()
+            handler.arrived.clear()
             conn.send("ok")
         else:
             break

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.database import as_utc, utcnow
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.registers.models import BREACH_CATEGORIES, BREACH_RISKS, BREACH_STATUSES, Breach
@@ -99,7 +100,7 @@ def record_breach(data, *, now=None, actor=None):
         "register.breach_recorded",
         fields=["description", "measures"],
         detail=breach.public_id,
-        actor=actor,
+        actor=as_actor(actor),
     )
     return breach
 
@@ -112,7 +113,7 @@ def update_breach(breach, data, *, version, now=None, actor=None):
         "register.breach_updated",
         fields=["description", "measures"],
         detail=breach.public_id,
-        actor=actor,
+        actor=as_actor(actor),
     )
     return breach
 

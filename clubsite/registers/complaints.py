@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.database import as_utc, utcnow
+from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.registers.models import COMPLAINT_CHANNELS, COMPLAINT_STATUSES, Complaint
@@ -55,7 +56,7 @@ def record_complaint(data, *, now=None, actor=None):
         subject=complaint.member_public_id,
         fields=["summary", "outcome"],
         detail=complaint.public_id,
-        actor=actor,
+        actor=as_actor(actor),
     )
     return complaint
 
@@ -69,7 +70,7 @@ def update_complaint(complaint, data, *, version, now=None, actor=None):
         subject=complaint.member_public_id,
         fields=["summary", "outcome"],
         detail=complaint.public_id,
-        actor=actor,
+        actor=as_actor(actor),
     )
     return complaint
 

@@ -7,6 +7,7 @@ import io
 from flask_babel import lazy_gettext as _l
 
 from clubsite.csvsafe import safe_cell
+from clubsite.domain import as_actor
 from clubsite.i18n import format_datetime
 from clubsite.privacy import audit
 from clubsite.registers import breaches, complaints, service
@@ -137,5 +138,7 @@ def export_csv(kind, *, actor=None):
     for entry in entries():
         writer.writerow([safe_cell(value) for value in row(entry)])
         count += 1
-    audit.record("register.exported", fields=fields, detail=f"{kind} rows={count}", actor=actor)
+    audit.record(
+        "register.exported", fields=fields, detail=f"{kind} rows={count}", actor=as_actor(actor)
+    )
     return buffer.getvalue()

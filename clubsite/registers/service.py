@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from clubsite.database import as_utc, new_public_id, utcnow
-from clubsite.domain import DomainError, Stale
+from clubsite.domain import DomainError, Stale, as_actor
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ
 from clubsite.members.duplicates import merge_hook
@@ -126,7 +126,9 @@ def read_texts(entry, columns, *, action, actor=None):
     """Decrypt several text columns for a page, auditing the read (column names only)."""
     values = {column: read_text(entry, column) for column in columns}
     subject = getattr(entry, "member_public_id", None)
-    audit.record(action, subject=subject, fields=columns, detail=entry.public_id, actor=actor)
+    audit.record(
+        action, subject=subject, fields=columns, detail=entry.public_id, actor=as_actor(actor)
+    )
     return values
 
 
@@ -153,7 +155,9 @@ def file_subject_request(member_public_id, kind, details, *, source, actor=None,
     request.public_id = new_public_id()
     set_text(request, "details", details[:2000] if details else "")
     db.session.add(request)
-    audit.record("register.request_filed", subject=member_public_id, detail=kind, actor=actor)
+    audit.record(
+        "register.request_filed", subject=member_public_id, detail=kind, actor=as_actor(actor)
+    )
     return request
 
 
@@ -166,7 +170,9 @@ def record_subject_request(data, *, now=None, actor=None):
     received = data.get("received_at") or now or utcnow()
     if as_utc(received) > (now or utcnow()) + timedelta(minutes=5):
         raise RegisterError(_l("This date is in the future."), "received_at")
-    return file_subject_request(member_id, kind, details, source=source, actor=actor, now=received)
+    return file_subject_request(
+        member_id, kind, details, source=source, actor=as_actor(actor), now=received
+    )
 
 
 def update_subject_request(request, data, *, version, now=None, actor=None):
@@ -183,7 +189,7 @@ def update_subject_request(request, data, *, version, now=None, actor=None):
         subject=request.member_public_id,
         fields=["status", "details", "outcome"],
         detail=request.public_id,
-        actor=actor,
+        actor=as_actor(actor),
     )
     return request
 
