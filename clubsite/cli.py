@@ -9,6 +9,7 @@ CLI_MODULES = [
     "clubsite.newsletter.cli",
     "clubsite.public.cli",
     "clubsite.backup.cli",
+    "clubsite.jobs.cli",
     "clubsite.demo",
 ]
 

@@ -49,7 +49,15 @@ def scratch_app(database_url, *, search_path=None):
     cfg = current_app.config
     overrides = {
         name: cfg.get(name)
-        for name in ("SECRET_KEY", "DATA_KEYS", "BACKUP_KEY", "BACKUP_DIR", "MAIL_URL", "TESTING")
+        for name in (
+            "SECRET_KEY",
+            "DATA_KEYS",
+            "BACKUP_KEY",
+            "AUDIT_KEY",
+            "BACKUP_DIR",
+            "MAIL_URL",
+            "TESTING",
+        )
     }
     overrides.update(DATABASE_URL=database_url, BACKUP_SECOND_DIR=None, BACKUP_INTERVAL_HOURS=0)
     if search_path:

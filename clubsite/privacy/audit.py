@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 
-from flask import current_app, has_request_context
-from flask_login import current_user
+from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, insert, select, update
 
@@ -77,21 +76,17 @@ def audit_key():
 
 
 def _actor_pair(actor):
-    """(type, id) of an Actor; legacy tuples are accepted, None means the logged-in staff."""
-    if isinstance(actor, Actor):
-        return actor.kind, actor.id
-    if actor is not None:
-        return tuple(actor)
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return "staff", current_user.public_id
-    return "system", None
+    """(type, id) of the Actor who acted: given explicitly, never guessed from the request."""
+    if not isinstance(actor, Actor):
+        raise TypeError("audit events name their actor: pass actor=Actor.staff(...) and the like")
+    return actor.kind, actor.id
 
 
 def _pending(session=None):
     return (session or db.session()).info.setdefault(_PENDING, [])
 
 
-def record(action, *, subject=None, fields=(), detail="", actor=None):
+def record(action, *, actor, subject=None, fields=(), detail=""):
     """Add an event to the current action; it is appended when the action's transaction commits."""
     actor_type, actor_id = _actor_pair(actor)
     _pending().append(
@@ -107,7 +102,7 @@ def record(action, *, subject=None, fields=(), detail="", actor=None):
     )
 
 
-def record_many(action, items, *, detail="", actor=None):
+def record_many(action, items, *, actor, detail=""):
     """Add one event per (subject, field names); for bulk work they go in one insert."""
     count = 0
     for subject, fields in items:
