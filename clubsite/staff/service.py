@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 
 from clubsite import unit_of_work
 from clubsite.database import as_utc, utcnow
-from clubsite.domain import DomainError
+from clubsite.domain import SYSTEM, Actor, DomainError
 from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.privacy.roles import ROLES
@@ -80,7 +80,7 @@ def validate_roles(roles):
     return ",".join(dict.fromkeys(roles))
 
 
-def create_staff(email, name, roles, password=None, *, language="lv"):
+def create_staff(email, name, roles, password=None, *, language="lv", actor=SYSTEM):
     """Create an active staff account; a password is optional for invitations."""
     try:
         email = validate_email(email)
@@ -98,7 +98,9 @@ def create_staff(email, name, roles, password=None, *, language="lv"):
         _set_password(user, password)
     db.session.add(user)
     db.session.flush()
-    audit.record("staff.created", subject=user.public_id, fields=["email", "name", "roles"])
+    audit.record(
+        "staff.created", subject=user.public_id, fields=["email", "name", "roles"], actor=actor
+    )
     return user
 
 
@@ -120,6 +122,8 @@ class LoginAttempt:
     user: StaffUser | None
     locked: bool
     correct: bool
+    had_failures: bool = False  # a throttle row exists: a success must clear it
+    rehash: bool = False  # the hash uses older parameters: store a new one
 
 
 def check_credentials(email, password, *, now=None):
@@ -128,12 +132,21 @@ def check_credentials(email, password, *, now=None):
     Known and unknown login names take the same path: same throttle, same argon2 work, same
     message, so the form does not reveal which addresses have accounts.
     """
+    throttle = db.session.get(LoginThrottle, _throttle_key(email))
     if locked_until(email, now=now):
         verify_password(None, password)
         return LoginAttempt(email, password, None, locked=True, correct=False)
     user = find_by_email(email) if len(email) <= 254 else None
-    correct = verify_password(user.password_hash if user else None, password)
-    return LoginAttempt(email, password, user, locked=False, correct=bool(correct and user.active))
+    correct = bool(verify_password(user.password_hash if user else None, password) and user.active)
+    return LoginAttempt(
+        email,
+        password,
+        user,
+        locked=False,
+        correct=correct,
+        had_failures=throttle is not None,
+        rehash=correct and needs_rehash(user.password_hash),
+    )
 
 
 def settle_login(attempt, *, now=None):
@@ -142,8 +155,9 @@ def settle_login(attempt, *, now=None):
         raise LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
     user = attempt.user
     if attempt.correct:
-        clear_failures(attempt.email)
-        if needs_rehash(user.password_hash):
+        if attempt.had_failures:
+            clear_failures(attempt.email)
+        if attempt.rehash:
             user.password_hash = hash_password(attempt.password)
         return user
     record_failure(attempt.email, user, now=now)
@@ -176,12 +190,12 @@ def record_failure(email, user, *, kind="login", now=None):
     throttle.last_failure_at = now
     subject = user.public_id if user else None
     prefix = "login" if kind == "login" else f"login.{kind}"
-    audit.record(f"{prefix}.failed", subject=subject, actor=("system", None))
+    audit.record(f"{prefix}.failed", subject=subject, actor=SYSTEM)
     if throttle.failures < cfg["LOGIN_MAX_FAILURES"]:
         return False
     throttle.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
     throttle.failures = 0
-    audit.record(f"{prefix}.locked", subject=subject, actor=("system", None))
+    audit.record(f"{prefix}.locked", subject=subject, actor=SYSTEM)
     return True
 
 
@@ -198,11 +212,11 @@ def lock_status(user, *, now=None):
     return max((end for end in ends if end), default=None)
 
 
-def unlock(user):
+def unlock(user, *, actor=SYSTEM):
     """Lift a login lock (admin action)."""
     for kind in ("login", "code"):
         clear_failures(user.email, kind=kind)
-    audit.record("staff.unlocked", subject=user.public_id)
+    audit.record("staff.unlocked", subject=user.public_id, actor=actor)
 
 
 def start_session(user, *, second_factor_done=True):
@@ -217,7 +231,7 @@ def start_session(user, *, second_factor_done=True):
         )
     )
     action = "login" if second_factor_done else "login.password_ok"
-    audit.record(action, subject=user.public_id, actor=("staff", user.public_id))
+    audit.record(action, subject=user.public_id, actor=Actor.staff(user))
     return token
 
 
@@ -274,7 +288,12 @@ def change_password(user, current_password, new_password):
         raise StaffError(_l("The current password is not correct."), "current_password")
     _set_password(user, new_password)
     end_all_sessions(user)
-    audit.record("staff.password_changed", subject=user.public_id, fields=["password"])
+    audit.record(
+        "staff.password_changed",
+        subject=user.public_id,
+        fields=["password"],
+        actor=Actor.staff(user),
+    )
 
 
 def _is_active_admin(user):
@@ -298,24 +317,26 @@ def _check_not_last_admin(user):
         )
 
 
-def set_active(user, active):
+def set_active(user, active, *, actor=SYSTEM):
     """Activate or deactivate an account; deactivation ends its sessions at once."""
     if not active:
         _check_not_last_admin(user)
     user.active = active
     if not active:
         end_all_sessions(user)
-    audit.record("staff.activated" if active else "staff.deactivated", subject=user.public_id)
+    audit.record(
+        "staff.activated" if active else "staff.deactivated", subject=user.public_id, actor=actor
+    )
 
 
-def set_roles(user, roles):
+def set_roles(user, roles, *, actor=SYSTEM):
     """Replace a staff member's roles."""
     role_text = validate_roles(roles)
     if "admin" not in role_text.split(","):
         _check_not_last_admin(user)
     user.roles = role_text
     end_all_sessions(user)
-    audit.record("staff.roles_changed", subject=user.public_id, fields=["roles"])
+    audit.record("staff.roles_changed", subject=user.public_id, fields=["roles"], actor=actor)
 
 
 def create_setup_token(kind="first-admin", staff=None, hours=SETUP_LINK_HOURS):
@@ -362,7 +383,5 @@ def accept_invitation(token, password):
     user = db.session.get(StaffUser, record.staff_id)
     _set_password(user, password)
     record.used_at = utcnow()
-    audit.record(
-        "staff.invitation_accepted", subject=user.public_id, actor=("staff", user.public_id)
-    )
+    audit.record("staff.invitation_accepted", subject=user.public_id, actor=Actor.staff(user))
     return user
