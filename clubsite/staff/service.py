@@ -244,17 +244,24 @@ def load_session(token, *, now=None, pending=False):
     if not token:
         return None
     now = now or utcnow()
-    record = db.session.get(StaffSession, _token_hash(token))
-    if record is None or record.second_factor_done == pending:
+    # One query for both: every back-office page starts here.
+    found = db.session.execute(
+        select(StaffSession, StaffUser)
+        .join(StaffUser, StaffUser.id == StaffSession.staff_id)
+        .where(StaffSession.token_hash == _token_hash(token))
+    ).first()
+    if found is None:
+        return None
+    record, user = found
+    if record.second_factor_done == pending:
         return None
     cfg = current_app.config
     idle = now - as_utc(record.last_seen_at) > timedelta(minutes=cfg["IDLE_TIMEOUT_MINUTES"])
     aged = now - as_utc(record.created_at) > timedelta(hours=cfg["ABSOLUTE_TIMEOUT_HOURS"])
     if pending:
         aged = now - as_utc(record.created_at) > timedelta(minutes=PENDING_CODE_MINUTES)
-    user = db.session.get(StaffUser, record.staff_id)
     token_hash = record.token_hash
-    if idle or aged or user is None or not user.active:
+    if idle or aged or not user.active:
         with unit_of_work.write():
             db.session.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash))
         return None
