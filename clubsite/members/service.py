@@ -7,16 +7,16 @@ transaction. Audit events are written alongside, with field names, never values.
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from clubsite.database import utcnow
+from clubsite.database import as_utc, utcnow
 from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
 from clubsite.members.cards import issue_card_number
 from clubsite.privacy import audit, consent, retention
 from clubsite.privacy import fields as store
 from clubsite.privacy.models import Member, MemberPurpose
-from clubsite.privacy.purposes import FIELDS, PURPOSES
+from clubsite.privacy.purposes import FIELDS, PURPOSES, basis_refusal, exit_kind
 from clubsite.privacy.validation import (
     ValidationError,
     validate_email,
@@ -27,7 +27,8 @@ from clubsite.privacy.validation import (
     validate_postal_address,
 )
 
-UNCONFIRMED_DAYS = 7
+# The newsletter's, for the demo data; enrolments read their own purpose's days from the registry.
+UNCONFIRMED_DAYS = PURPOSES["newsletter"].retention.unconfirmed_days
 
 VALIDATORS = {
     "first_name": validate_name,
@@ -80,16 +81,26 @@ def check_required(values, purpose_ids):
         raise MemberError(errors)
 
 
+# Only these identify a person automatically: each belongs to one person. A phone number or a
+# postal address is often a family's, so a shared one is only a hint for staff (members.duplicates).
+IDENTIFYING_FIELDS = ("email", "personal_code")
+
+
 def find_existing(values):
-    """The member with the same email, phone or personal code, if any (deduplication)."""
-    conditions = [
-        getattr(Member, f"{name}_bidx") == store.index_value(name, values[name])
-        for name in ("email", "phone", "personal_code")
-        if values.get(name)
-    ]
-    if not conditions:
-        return None
-    return db.session.scalars(select(Member).where(or_(*conditions)).limit(1)).first()
+    """The member with the same email address or personal code, if any (deduplication).
+
+    A shared phone number or postal address never matches: a family shares them. The email
+    match comes first when the two values belong to different members.
+    """
+    for name in IDENTIFYING_FIELDS:
+        if values.get(name):
+            column = getattr(Member, f"{name}_bidx")
+            found = db.session.scalar(
+                select(Member).where(column == store.index_value(name, values[name]))
+            )
+            if found is not None:
+                return found
+    return None
 
 
 def enrol_member(
@@ -106,20 +117,29 @@ def enrol_member(
 ):
     """Create a member enrolled in the purposes, storing only the fields they use.
 
-    Returns (member, created). An existing person (same email, phone or personal code) is not
-    duplicated: (existing member, False) is returned and nothing is changed.
+    Returns (member, created). An existing person (same email address or personal code) is not
+    duplicated: (existing member, False) is returned and nothing is changed. Someone who only
+    shares a phone number or address with a member (a family) is a new member; staff see the
+    likeness on the duplicates page and decide.
     """
     allowed = {f for pid in purpose_ids for f in PURPOSES[pid].typed_fields}
     values = clean_values(raw, allowed)
     check_required(values, purpose_ids)
+    # The registry decides the legal bases, whoever calls (see add_purpose).
+    bases = {
+        pid: (legal_bases or {}).get(pid) or PURPOSES[pid].legal_bases[0] for pid in purpose_ids
+    }
+    _check_bases(bases, club_member=any(PURPOSES[pid].club_service for pid in purpose_ids))
+    _check_confirmation(actor, consent_confirmed, bases)
     existing = find_existing(values)
     if existing is not None:
         return existing, False
     member = Member(language=language, location_id=location_id, last_verified_at=utcnow())
     db.session.add(member)
     store.write(member, values)
-    for purpose_id in purpose_ids:
-        basis = (legal_bases or {}).get(purpose_id) or PURPOSES[purpose_id].legal_bases[0]
+    # Club services first: a soft opt-in enrolled alongside them rests on that membership.
+    for purpose_id in sorted(purpose_ids, key=lambda pid: not PURPOSES[pid].club_service):
+        basis = bases[purpose_id]
         add_purpose(
             member,
             purpose_id,
@@ -136,13 +156,58 @@ def enrol_member(
     return member, True
 
 
+MSG_ONLY_THE_PERSON_CONFIRMS = _l(
+    "Only the person can confirm their consent, by the link in the confirmation mail."
+)
+
+
+def _check_bases(bases, *, club_member):
+    """Refuse (MemberError) a legal basis the purpose registry does not allow."""
+    errors = {}
+    for purpose_id, basis in bases.items():
+        refusal = basis_refusal(purpose_id, basis, club_member=club_member)
+        if refusal is not None:
+            errors[f"{purpose_id}_basis"] = refusal
+    if errors:
+        raise MemberError(errors)
+
+
+def _check_confirmation(actor, confirmed, bases):
+    """A consent counts once the person confirmed it themselves (double opt-in): staff, imports
+    and the system record it as given, and the person confirms it by mail.
+
+    bases: purpose id -> legal basis of the enrolments about to be made."""
+    consents = any(PURPOSES[p].needs_consent and b == "consent" for p, b in bases.items())
+    if confirmed and consents and as_actor(actor).kind != "member":
+        raise MemberError({"consent_proof": MSG_ONLY_THE_PERSON_CONFIRMS})
+
+
+def is_club_member(member, *, now=None):
+    """True if the member has a current enrolment in a club-service purpose (access, fees)."""
+    now = now or utcnow()
+    return any(
+        PURPOSES[p.purpose].club_service and (p.ends_at is None or as_utc(p.ends_at) > now)
+        for p in member.purposes
+    )
+
+
 def add_purpose(
     member, purpose_id, values, *, basis, source, actor, consent_confirmed=False, consent_proof=""
 ):
-    """Enrol an existing member in one more purpose, recording the fields given for it."""
+    """Enrol an existing member in one more purpose, recording the fields given for it.
+
+    The legal basis must be one the registry allows for the purpose, and its soft opt-in only
+    for a current member of a club service (MemberError otherwise). A consent is recorded as
+    given; with consent_confirmed (only when the person acts, e.g. the box they ticked on
+    "My data", opened by a mailed link) it is confirmed at once, else it waits for the person's
+    confirmation by mail and expires after UNCONFIRMED_DAYS. Only the person's confirmation
+    takes the address off the suppression list.
+    """
     purpose = PURPOSES[purpose_id]
     if member.purpose(purpose_id) is not None:
         return member.purpose(purpose_id)
+    _check_bases({purpose_id: basis}, club_member=is_club_member(member))
+    _check_confirmation(actor, consent_confirmed, {purpose_id: basis})
     given = [f for f in purpose.typed_fields if f in values]
     if "card_number" in purpose.system_fields:
         store.write(member, {"card_number": issue_card_number()})
@@ -153,29 +218,40 @@ def add_purpose(
     member.purposes.append(enrolment)
     db.session.flush()
     if purpose.needs_consent and basis == "consent":
-        consent.record(member, purpose_id, "given", source=source, actor=actor, proof=consent_proof)
+        email = values.get("email")
+        consent.record(
+            member, purpose_id, "given", source=source, actor=actor, proof=consent_proof,
+            email=email,
+        )  # fmt: skip
         if consent_confirmed:
-            consent.record(member, purpose_id, "confirmed", source=source, actor=actor)
-            _lift_suppression(member, values.get("email"))
+            consent.record(member, purpose_id, "confirmed", source=source, actor=actor, email=email)
+            _lift_suppression(member, actor, email)
         else:
-            # An unconfirmed double opt-in is erased after a week.
-            enrolment.keep_until = utcnow() + timedelta(days=UNCONFIRMED_DAYS)
+            # An unconfirmed double opt-in is erased after the purpose's days (a week).
+            enrolment.keep_until = utcnow() + timedelta(days=purpose.retention.unconfirmed_days)
     return enrolment
 
 
 def confirm_consent(member, purpose_id, *, source, actor):
-    """The double opt-in click: the consent now counts and the purpose no longer expires."""
+    """The double opt-in click: the consent now counts and the purpose no longer expires.
+
+    Only the person confirms (actor: the member, by the mailed link); it is the one way an
+    address leaves the suppression list.
+    """
     if consent.state(member, purpose_id) != "pending":
         return False
+    _check_confirmation(actor, True, {purpose_id: "consent"})
     consent.record(member, purpose_id, "confirmed", source=source, actor=actor)
     member.purpose(purpose_id).keep_until = None
-    _lift_suppression(member)
+    _lift_suppression(member, actor)
     audit.record("consent.confirmed", subject=member.public_id, actor=_actor(actor, member))
     return True
 
 
-def _lift_suppression(member, email=None):
-    """A freshly confirmed consent overrides an earlier withdrawal of the same address."""
+def _lift_suppression(member, actor, email=None):
+    """The person's own confirmed opt-in overrides an earlier exit of the same address."""
+    if as_actor(actor).kind != "member":
+        return
     email = email or store.read(member, ["email"]).get("email")
     if email:
         consent.unsuppress(email)
@@ -255,8 +331,8 @@ def end_purpose(member, purpose_id, *, actor, reason="request"):
         return []
     keep = retention.needed_fields(member, excluding=(purpose_id,))
     drop = [f for f in enrolment.field_list if f not in keep]
-    if purpose_id == "newsletter":
-        _record_newsletter_exit(member, enrolment, actor=actor, reason=reason)
+    if PURPOSES[purpose_id].marketing:
+        _record_marketing_exit(member, enrolment, actor=actor, reason=reason)
     member.purposes.remove(enrolment)
     store.erase(member, drop)
     audit.record(
@@ -271,12 +347,17 @@ def end_purpose(member, purpose_id, *, actor, reason="request"):
     return drop
 
 
-def _record_newsletter_exit(member, enrolment, *, actor, reason):
-    """Leaving the newsletter is on the ledger: a withdrawn consent or an objection."""
-    if enrolment.legal_basis == "legitimate_interest":
-        consent.record(member, "newsletter", "objected", source=reason, actor=actor)
-    elif consent.state(member, "newsletter") in ("active", "pending"):
-        consent.record(member, "newsletter", "withdrawn", source=reason, actor=actor)
+def _record_marketing_exit(member, enrolment, *, actor, reason):
+    """Leaving marketing mail is on the ledger (a withdrawn consent, or an objection to the soft
+    opt-in) and puts the address on the suppression list, whoever ends it and why."""
+    purpose_id = enrolment.purpose
+    kind = exit_kind(purpose_id, enrolment.legal_basis)
+    email = store.read(member, ["email"]).get("email")
+    state = consent.state(member, purpose_id)
+    if state != kind and (kind == "objected" or state in ("active", "pending")):
+        consent.record(member, purpose_id, kind, source=reason, actor=actor, email=email)
+    if email:
+        consent.suppress(email, kind)
 
 
 def erase_member(member, *, actor, reason="request"):

@@ -43,7 +43,7 @@ def sign_up(choices, raw, *, consents, language):
     """Enrol a visitor in the chosen purposes. Returns (member, created); raises MemberError.
 
     Only the fields the choices ask for are read, whatever else the request carried. An existing
-    person (same email, phone or personal code) is returned unchanged with created=False.
+    person (same email address or personal code) is returned unchanged with created=False.
     """
     if not choices:
         raise MemberError({"choices": MSG_NO_CHOICE})

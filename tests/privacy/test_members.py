@@ -55,18 +55,53 @@ def test_phone_given_for_bookings_is_not_available_to_the_newsletter(app):
     assert "phone" not in member.purpose("newsletter").field_list
 
 
-@pytest.mark.parametrize("key", ["email", "phone"])
-def test_the_same_person_is_not_added_twice(app, key):
-    """Same email or same phone (in another format) finds the existing member."""
-    first = enrol(LIGA, ["bookings"])
-    again = {
-        "first_name": "L",
-        "last_name": "O",
-        key: {"email": "LIGA.Ozolina@Example.lv", "phone": "29111111"}[key],
-    }
-    member, created = service.enrol_member(again, ["bookings"], source="staff", actor="system")
+@pytest.mark.parametrize(
+    ("purposes", "key", "value"),
+    [
+        (["bookings"], "email", "LIGA.Ozolina@Example.lv"),
+        (["fees"], "personal_code", "150385-10009"),
+    ],
+)
+def test_the_same_person_is_not_added_twice(app, purposes, key, value):
+    """Same email (in any letter case) or same personal code finds the existing member."""
+    first = enrol({**LIGA, "personal_code": "150385-10009"}, purposes)
+    again = {"first_name": "L", "last_name": "O", "email": "other@example.lv", key: value}
+    member, created = service.enrol_member(again, purposes, source="staff", actor="system")
     assert not created and member.id == first.id
     assert db.session.scalar(select(db.func.count(Member.id))) == 1
+
+
+def test_a_shared_phone_or_address_is_no_match(app):
+    """A family shares a phone and an address: a second person with them is a new member, and
+    the first member's record is left as it was."""
+    mother = enrol(JANIS, ["fees", "bookings"])
+    before = fields.read(mother, fields.FIELDS)
+    daughter = {
+        "first_name": "Anna",
+        "last_name": "Bērziņa",
+        "email": "anna.berzina@example.lv",
+        "phone": "26123456",  # the same number, another format
+        "postal_address": JANIS["postal_address"],
+    }
+    member, created = service.enrol_member(
+        daughter, ["fees", "bookings"], source="signup", actor="member"
+    )
+    db.session.commit()
+    assert created and member.id != mother.id
+    assert fields.read(member, ["email", "phone"]) == {
+        "email": "anna.berzina@example.lv",
+        "phone": "+37126123456",
+    }
+    assert fields.read(mother, fields.FIELDS) == before
+    assert service.find_existing({"phone": "+37126123456"}) is None
+    # Phone only (a hall booking): a new member too, never someone else's record.
+    caller, created = service.enrol_member(
+        {"first_name": "Pēteris", "last_name": "Bērziņš", "phone": "+37126123456"},
+        ["bookings"],
+        source="staff",
+        actor="system",
+    )
+    assert created and caller.id not in (mother.id, member.id)
 
 
 def test_missing_required_field_is_refused_and_nothing_written(app):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
 from clubsite.privacy import consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.models import ConsentEvent, ConsentWording, Member
 from tests.public.helpers import (
     ANNA,
@@ -110,17 +111,32 @@ def test_existing_person_is_not_revealed_and_not_duplicated(client, mailbox):
     assert any("/mani-dati/atvert/" in url for url in links_in(messages[1]["message"]))
 
 
-def test_match_by_phone_mails_the_stored_address_only(client, mailbox):
-    """A sign-up matching a member's phone never mails the address the visitor typed."""
-    sign_up(client, ["bookings"], {**ANNA})
+def test_a_family_sharing_a_phone_signs_up_as_two_people(client, mailbox):
+    """A shared phone is no proof of identity: the daughter signing up with the family's phone
+    becomes a member of her own (the same answer on screen), gets her own mail, and the
+    mother's record and mailbox are left alone."""
+    english(client)
+    first = sign_up(client, ["membership", "bookings"], ANNA)
     mailbox.wait_for(1)
-    stranger = {"first_name": "Zane", "last_name": "Ozola", "email": "zane@example.lv"}
-    response = sign_up(client, ["bookings"], {**stranger, "phone": ANNA["phone"]})
-    assert response.status_code == 302
+    daughter = {
+        "first_name": "Zane",
+        "last_name": "Kalniņa",
+        "email": "zane.kalnina@example.lv",
+        "phone": "26120001",  # the family's number, typed another way
+    }
+    second = sign_up(client, ["membership", "bookings"], daughter)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    members = all_members()
+    assert len(members) == 2
+    zane = member_with_email(daughter["email"])
+    assert zane is not None
+    assert sorted(p.purpose for p in zane.purposes) == ["access", "bookings", "fees"]
+    assert store.read(zane, ["phone"]) == {"phone": "+37126120001"}
     messages = mailbox.wait_for(2)
-    assert messages[1]["to"] == [ANNA["email"]]
-    assert not mailbox.to("zane@example.lv")
-    assert len(all_members()) == 1
+    assert [m["to"] for m in messages] == [[ANNA["email"]], [daughter["email"]]]
+    assert "already with us" not in text_body(messages[1]["message"])
+    assert len(mailbox.to(ANNA["email"])) == 1
 
 
 def test_honeypot_stores_and_sends_nothing(client, mailbox):
@@ -156,6 +172,7 @@ def test_hostile_input_is_refused_and_shown_escaped(client, mailbox):
         # Kept only inside its own input's value, where it cannot reorder the page around it.
         assert "\u202e" not in re.sub(r'value="[^"]*"', "", page)
     assert _count_members() == 0
+    mailbox.flush()  # what the outbox holds goes out: nothing
     assert mailbox.messages == []
 
 
