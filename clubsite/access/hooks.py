@@ -1,5 +1,5 @@
-"""The check-in log in privacy: kept 30 days, gone with the member, part of their export; and
-reception's home panel of recent check-ins."""
+"""The check-in log in privacy: kept as long as the access purpose says (30 days), gone with the
+member, part of their export; and reception's home panel of recent check-ins."""
 
 from datetime import timedelta
 
@@ -10,17 +10,21 @@ from clubsite.access.models import CheckIn
 from clubsite.access.service import recent_check_ins
 from clubsite.database import as_utc
 from clubsite.extensions import db
+from clubsite.privacy.purposes import PURPOSES
 from clubsite.privacy.retention import erasure_hook, retention_task
 from clubsite.privacy.subject_access import subject_access_section
 from clubsite.web.panels import home_panel
 
-KEEP_DAYS = 30
+
+def keep_days():
+    """Days a check-in log entry is kept (the access purpose's registry: 30)."""
+    return PURPOSES["access"].retention.record_days
 
 
 @retention_task("checkins")
 def prune_check_ins(now, dry_run):
-    """Delete check-in log entries older than 30 days."""
-    cutoff = now - timedelta(days=KEEP_DAYS)
+    """Delete check-in log entries older than the access purpose keeps them."""
+    cutoff = now - timedelta(days=keep_days())
     count = db.session.scalar(select(func.count(CheckIn.id)).where(CheckIn.at < cutoff))
     if count and not dry_run:
         db.session.execute(
@@ -41,7 +45,7 @@ def delete_check_ins(member_ids):
 
 @subject_access_section("check_ins")
 def check_ins_section(member):
-    """The member's check-ins of the last 30 days."""
+    """The member's check-ins the club still keeps."""
     entries = db.session.scalars(
         select(CheckIn).where(CheckIn.member_id == member.id).order_by(CheckIn.at)
     )

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from clubsite.bookings import contact
 from clubsite.bookings.models import CONTACT_COLUMNS, Booking
-from clubsite.bookings.times import KEEP_DAYS, day_start, local_day
+from clubsite.bookings.times import day_start, keep_days, local_day
 from clubsite.database import as_utc
 from clubsite.domain import SYSTEM
 from clubsite.extensions import db
@@ -33,13 +33,15 @@ def _has_personal_data():
 
 
 def retention_cutoff(now):
-    """Bookings that started before this moment are past their 30 days (Riga dates)."""
-    return day_start(local_day(now) - timedelta(days=KEEP_DAYS))
+    """Bookings that started before this moment are past their kept days (the registry's 30;
+    Riga dates)."""
+    return day_start(local_day(now) - timedelta(days=keep_days()))
 
 
 @retention_task("bookings")
 def anonymise_old_bookings(now, dry_run):
-    """Blank the personal data of bookings over 30 days old, or whose member left the purpose."""
+    """Blank the personal data of bookings past their kept days, or whose member left the
+    purpose."""
     enrolled = select(MemberPurpose.member_id).where(MemberPurpose.purpose == "bookings")
     condition = or_(
         and_(Booking.starts_at < retention_cutoff(now), _has_personal_data()),

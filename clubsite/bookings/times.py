@@ -8,10 +8,10 @@ from flask_babel import lazy_gettext as _l
 from clubsite.bookings.errors import BookingError
 from clubsite.database import as_utc, utcnow
 from clubsite.i18n import CLUB_TZ, to_local
+from clubsite.privacy.purposes import PURPOSES
 
 MAX_HOURS = 12
 MAX_DAYS_AHEAD = 366
-KEEP_DAYS = 30  # the bookings purpose: 30 days after the booking's date
 
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _LV_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?")
@@ -110,6 +110,11 @@ def local_day(moment):
     return to_local(as_utc(moment)).date()
 
 
+def keep_days():
+    """Days a booking's personal data stays after its date (the bookings purpose's registry)."""
+    return PURPOSES["bookings"].retention.record_days
+
+
 def erase_after(starts_at):
-    """When a booking's personal data must go: the start of day 31 after the booking's date."""
-    return day_start(local_day(starts_at) + timedelta(days=KEEP_DAYS + 1))
+    """When a booking's personal data must go: the start of the day after its kept days."""
+    return day_start(local_day(starts_at) + timedelta(days=keep_days() + 1))

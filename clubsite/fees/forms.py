@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from clubsite.fees.models import PAYMENT_METHODS, PERIODS
+from clubsite.fees.models import DEFAULT_GRACE_DAYS, PAYMENT_METHODS, PERIODS
 from clubsite.fees.money import MoneyError, parse_money
 
 PERIOD_LABELS = {"month": _l("Month"), "quarter": _l("Quarter"), "year": _l("Year")}
@@ -17,6 +17,7 @@ STATUS_LABELS = {
     "void": _l("Void"),
     "active": _l("Active"),
     "ended": _l("Ended"),
+    "lapsed": _l("Lapsed"),
 }
 REQUIRED = DataRequired(message=_l("Please fill this in."))
 
@@ -58,6 +59,20 @@ class PlanForm(FlaskForm):
         _l("Period"), choices=[SelectChoice(p, PERIOD_LABELS[p]) for p in PERIODS], default="month"
     )
     active = BooleanField(_l("On sale"), default=True)
+    grace_days = IntegerField(
+        _l("Grace (days)"),
+        default=DEFAULT_GRACE_DAYS,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=92, message=_l("Give a number of days from 0 to 92.")),
+        ],
+        description=_l(
+            "A membership neither paid nor agreed beyond its last day lapses this many days "
+            "later (or this long after its unpaid invoice's due date); then its data's "
+            "retention starts. Empty: 14."
+        ),
+        render_kw={"inputmode": "numeric"},
+    )
     version = HiddenField()
 
 
@@ -75,6 +90,17 @@ class EndMembershipForm(FlaskForm):
         _l("Valid until"),
         validators=[Optional()],
         description=_l("Leave empty to keep it valid until the date already paid for."),
+    )
+    version = HiddenField()
+
+
+class AgreeForm(FlaskForm):
+    """The valid-until date staff agreed for a membership, whatever its invoices say."""
+
+    agreed_until = DayField(
+        _l("Agreed valid until"),
+        validators=[Optional()],
+        description=_l("Leave empty to remove the agreement."),
     )
     version = HiddenField()
 

@@ -1,12 +1,14 @@
 """How fees take part in privacy: erasure keeps invoices, retention deletes them after the legal
-period and holds the fees purpose while invoices are open, the subject export lists them, and
-the accountant's home panel shows what is overdue."""
+period, lapses memberships nobody pays for or agreed to (so their purposes end), and holds the
+fees purpose while invoices are open, the subject export lists them, and the accountant's home
+panel shows what is overdue."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from clubsite.extensions import db
 from clubsite.fees.invoices import buyer_details, invoices_of, overdue_summary
+from clubsite.fees.lapse import lapse_memberships
 from clubsite.fees.models import Invoice, Membership, Payment
 from clubsite.fees.terms import memberships_of
 from clubsite.i18n import to_local
@@ -45,6 +47,12 @@ def delete_expired_invoices(now, dry_run):
             .execution_options(synchronize_session=False)
         )
     return count
+
+
+@retention_task("memberships")
+def lapse_unpaid_memberships(now, dry_run):
+    """Lapse the memberships whose grace after their last paid or agreed day is over (daily)."""
+    return len(lapse_memberships(to_local(now).date(), dry_run=dry_run))
 
 
 @retention_blocker("fees")

@@ -11,9 +11,16 @@ from clubsite.privacy.keys import register_encrypted
 
 PERIODS = ("month", "quarter", "year")
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-MEMBERSHIP_STATUSES = ("active", "ended")
+# active: renews; ended: staff stopped it; lapsed: neither paid nor agreed past the plan's grace.
+MEMBERSHIP_STATUSES = ("active", "ended", "lapsed")
+DEFAULT_GRACE_DAYS = 14  # a plan's grace after the last paid or agreed day (clubsite.fees.lapse)
 INVOICE_STATUSES = ("open", "paid", "void")
 PAYMENT_METHODS = ("cash", "card", "transfer")
+# Recorded from a bank statement's credit for a direct debit (never typed in by hand).
+COLLECTION_METHOD = "sepa_dd"
+# A direct debit of an invoice: in a file for the bank, the money arrived, or it came back.
+COLLECTION_STATUSES = ("sent", "collected", "returned")
+PAUSE_REASONS = ("personal", "travel", "club", "other")  # no free text: no health data here
 # Buyer details copied onto an invoice (encrypted columns <name>_enc).
 BUYER_COLUMNS = ("buyer_name", "buyer_personal_code", "buyer_address")
 
@@ -27,6 +34,13 @@ class Plan(db.Model):
     price_cents = db.Column(db.Integer, nullable=False)
     period = db.Column(db.String(8), nullable=False, default="month")
     active = db.Column(db.Boolean, nullable=False, default=True)
+    # Days a membership stays after its last paid or agreed day before it lapses.
+    grace_days = db.Column(
+        db.Integer,
+        nullable=False,
+        default=DEFAULT_GRACE_DAYS,
+        server_default=str(DEFAULT_GRACE_DAYS),
+    )
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     version = db.Column(db.Integer, nullable=False, default=1)
 
@@ -38,7 +52,8 @@ class Membership(db.Model):
     """A member's membership (abonements) on a plan, valid from starts_on through ends_on.
 
     An active membership renews: each generated invoice extends ends_on by one period. An ended
-    one stays valid through ends_on and is not invoiced again.
+    one stays valid through ends_on and is not invoiced again; so does a lapsed one, which was
+    neither paid nor agreed beyond its plan's grace (clubsite.fees.lapse).
     """
 
     id = db.Column(db.Integer, primary_key=True)
@@ -49,7 +64,11 @@ class Membership(db.Model):
     )
     plan_id = db.Column(db.Integer, db.ForeignKey("plan.id"), nullable=False, index=True)
     starts_on = db.Column(db.Date, nullable=False)
-    ends_on = db.Column(db.Date, nullable=False)  # valid until (inclusive): paid-through date
+    ends_on = db.Column(db.Date, nullable=False)  # valid until (inclusive): invoiced through
+    # Valid until, as agreed by staff whatever the invoices say (a free month, a payment plan).
+    agreed_until = db.Column(db.Date)
+    # After a pause, billing periods count from this day (the day after the moved valid-until).
+    billing_anchor = db.Column(db.Date)
     status = db.Column(db.String(8), nullable=False, default="active", index=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     ended_at = db.Column(db.DateTime(timezone=True))
@@ -86,6 +105,12 @@ class Invoice(db.Model):
     paid_cents = db.Column(db.Integer, nullable=False, default=0)
     status = db.Column(db.String(8), nullable=False, default="open", index=True)
     keep_until = db.Column(db.Date, nullable=False, index=True)  # legal retention
+    # Direct debit (clubsite.fees.sepa): sent in a file, collected, or returned by the bank.
+    collection_status = db.Column(db.String(9), index=True)
+    collection_sequence = db.Column(db.String(4))  # FRST or RCUR, as sent
+    collection_batch_id = db.Column(
+        db.Integer, db.ForeignKey("sepa_batch.id", ondelete="SET NULL"), index=True
+    )
     buyer_name_enc = db.Column(db.LargeBinary)
     buyer_personal_code_enc = db.Column(db.LargeBinary)
     buyer_address_enc = db.Column(db.LargeBinary)
@@ -127,10 +152,34 @@ class Payment(db.Model):
     paid_on = db.Column(db.Date, nullable=False)
     recorded_by = db.Column(db.String(36), nullable=False)  # staff public id
     recorded_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    # A direct debit the debtor's bank sent back: the payment stays on record but counts no more.
+    returned_on = db.Column(db.Date)
 
     invoice = db.relationship("Invoice", back_populates="payments")
 
     __table_args__ = (db.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
+class MembershipPause(db.Model):
+    """A pause (freeze) of a membership: no entry on its days; the paid term moves on by them."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
+    membership_id = db.Column(
+        db.Integer, db.ForeignKey("membership.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    starts_on = db.Column(db.Date, nullable=False)
+    ends_on = db.Column(db.Date, nullable=False)  # inclusive
+    reason = db.Column(db.String(8), nullable=False)  # one of PAUSE_REASONS
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by = db.Column(db.String(36), nullable=False)  # staff public id
+
+    __table_args__ = (db.CheckConstraint("ends_on >= starts_on", name="pause_order"),)
+
+    @property
+    def days(self):
+        """How many days the pause lasts."""
+        return (self.ends_on - self.starts_on).days + 1
 
 
 register_encrypted(Invoice, "invoice", {f"{column}_enc": column for column in BUYER_COLUMNS})

@@ -51,10 +51,12 @@ def period_containing(starts_on, period, day):
 
 
 def next_period(membership):
-    """(start, end) of the period after the membership's current valid-until date."""
-    return period_containing(
-        membership.starts_on, membership.plan.period, membership.ends_on + timedelta(days=1)
-    )
+    """(start, end) of the period after the membership's current valid-until date.
+
+    Periods count from the start, or after a pause from its billing anchor (clubsite.fees.desk).
+    """
+    anchor = membership.billing_anchor or membership.starts_on
+    return period_containing(anchor, membership.plan.period, membership.ends_on + timedelta(days=1))
 
 
 def memberships_of(member):

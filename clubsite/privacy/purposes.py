@@ -5,9 +5,11 @@ describe them, the access policy shows them to the purpose's roles, and retentio
 once no remaining purpose of the member needs it.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,50 @@ class OptionalField:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a purpose keeps its data: the numbers the code erases by, and the sentence people
+    read. The sentence's %(name)d placeholders are filled from the numbers, so the privacy
+    notice, the Art. 30 record and what retention does cannot disagree."""
+
+    text: object
+    days_after_end: int = 0  # the enrolment's data stays this many days after the purpose ends
+    record_days: int | None = None  # the purpose's records (check-ins, bookings): days after
+    unconfirmed_days: int = 7  # a consent not confirmed (double opt-in) is erased after this
+    legal_years: int | None = None  # what the law keeps: years after the end of its financial year
+
+    def __str__(self):
+        numbers = {
+            "days_after_end": self.days_after_end,
+            "record_days": self.record_days or 0,
+            "unconfirmed_days": self.unconfirmed_days,
+            "legal_years": self.legal_years or 0,
+        }
+        return str(self.text) % numbers
+
+    def __html__(self):
+        return str(escape(str(self)))
+
+
+@dataclass(frozen=True)
+class SignupChoice:
+    """A box on the public sign-up form; ticking it enrols the visitor in every purpose that
+    names this choice (membership: club access and fee administration)."""
+
+    id: str
+    label: object
+    hint: object
+    order: int = 50  # place on the form, smallest first
+
+
+MEMBERSHIP = SignupChoice(
+    "membership",
+    _l("Membership"),
+    _l("Club access with your card, and invoices for the membership fee."),
+    order=10,
+)
+
+
+@dataclass(frozen=True)
 class Purpose:
     """A named purpose of processing with everything the GDPR asks to be decided about it."""
 
@@ -80,11 +126,23 @@ class Purpose:
     optional: tuple = ()
     any_of: tuple = ()  # at least one of these fields (bookings: phone or email)
     staff_roles: tuple = ("admin",)  # roles that see the purpose's fields
-    retention: object = ""
-    retention_days_after_end: int = 0
+    retention: Retention = field(default_factory=lambda: Retention(""))
+    signup: SignupChoice | None = None  # the sign-up box that enrols in it (None: staff only)
+    data_subjects: object = field(default_factory=lambda: _l("People who chose this purpose"))
     system_fields: tuple = ()  # fields the system fills in (card numbers), never typed by people
     recipients: object = field(default_factory=lambda: _l("No one outside the club."))
     needs_consent: bool = False
+    # Legal bases (see LEGAL_BASES) and when each applies:
+    # marketing: mail that markets the club. Consent-based: every way it ends (withdrawal,
+    # objection, staff ending it, erasure, retention) puts the address on the suppression list,
+    # and only the person's own confirmed opt-in (double opt-in) takes it off again.
+    marketing: bool = False
+    # A service the club gives its members under their contract (access, fees): a current
+    # member of one may get news of similar services on legitimate interest ("soft opt-in").
+    club_service: bool = False
+    # The basis that is the soft opt-in for this purpose (allowed only for current members of a
+    # club service, with the right to object at any time), or None.
+    soft_opt_in_basis: str | None = None
 
     @property
     def fields(self):
@@ -96,6 +154,11 @@ class Purpose:
             *self.system_fields,
         ]
         return tuple(dict.fromkeys(names))
+
+    @property
+    def retention_days_after_end(self):
+        """Days the enrolment's data stays after the purpose ends."""
+        return self.retention.days_after_end
 
     @property
     def typed_fields(self):
@@ -111,17 +174,27 @@ PURPOSES = {
             name=_l("Club access"),
             description=_l("To let members into the club with their card and check them in."),
             legal_bases=("contract",),
+            club_service=True,
             required=("first_name", "last_name"),
             system_fields=("card_number",),
             staff_roles=("reception", "admin"),
-            retention=_l("Until the membership ends, plus 30 days; check-in records 30 days."),
-            retention_days_after_end=30,
+            retention=Retention(
+                _l(
+                    "Until the membership ends, plus %(days_after_end)d days; check-in records "
+                    "%(record_days)d days."
+                ),
+                days_after_end=30,
+                record_days=30,
+            ),
+            signup=MEMBERSHIP,
+            data_subjects=_l("Members"),
         ),
         Purpose(
             id="fees",
             name=_l("Fee administration"),
             description=_l("To invoice membership fees and record payments."),
             legal_bases=("contract", "legal_obligation"),
+            club_service=True,
             required=("first_name", "last_name", "email"),
             optional=(
                 OptionalField("postal_address", _l("Only if you want invoices on paper.")),
@@ -129,10 +202,16 @@ PURPOSES = {
                 OptionalField("iban", _l("Only if you want to pay by direct debit.")),
             ),
             staff_roles=("accountant", "admin"),
-            retention=_l(
-                "Contact details until the membership ends and all invoices are settled; invoices "
-                "and payments 5 years after the end of their financial year (accounting law)."
+            retention=Retention(
+                _l(
+                    "Contact details until the membership ends and all invoices are settled; "
+                    "invoices and payments %(legal_years)d years after the end of their financial "
+                    "year (accounting law)."
+                ),
+                legal_years=5,
             ),
+            signup=MEMBERSHIP,
+            data_subjects=_l("Members"),
             recipients=_l("The club's bank for direct debits; the tax authority when it asks."),
         ),
         Purpose(
@@ -140,13 +219,26 @@ PURPOSES = {
             name=_l("News and offers"),
             description=_l("To send you the club's news and offers by email."),
             legal_bases=("consent", "legitimate_interest"),
+            marketing=True,
+            soft_opt_in_basis="legitimate_interest",
             required=("email",),
             optional=(OptionalField("first_name", _l("Only to greet you by name.")),),
             staff_roles=("admin",),
-            retention=_l(
-                "Until you withdraw your consent or object; afterwards only a keyed hash of the "
-                "address stays on the do-not-mail list."
+            retention=Retention(
+                _l(
+                    "Until you withdraw your consent or object; afterwards only a keyed hash of "
+                    "the address stays on the do-not-mail list. A sign-up not confirmed within "
+                    "%(unconfirmed_days)d days is erased."
+                ),
+                unconfirmed_days=7,
             ),
+            signup=SignupChoice(
+                "newsletter",
+                _l("News and offers"),
+                _l("To send you the club's news and offers by email."),
+                order=30,
+            ),
+            data_subjects=_l("Members and visitors who subscribed"),
             needs_consent=True,
         ),
         Purpose(
@@ -157,23 +249,91 @@ PURPOSES = {
             required=("first_name", "last_name"),
             any_of=("phone", "email"),
             staff_roles=("reception", "admin"),
-            retention=_l("30 days after the date of the booking."),
-            retention_days_after_end=30,
+            retention=Retention(
+                _l("%(record_days)d days after the date of the booking."),
+                days_after_end=30,
+                record_days=30,
+            ),
+            signup=SignupChoice(
+                "bookings",
+                _l("Hall booking"),
+                _l("Book a hall; we contact you about the booking."),
+                order=20,
+            ),
+            data_subjects=_l("Members and visitors who book a hall"),
         ),
     ]
 }
 
+
+def signup_choices():
+    """{choice id: SignupChoice} of the sign-up form, in form order."""
+    choices = {p.signup.id: p.signup for p in PURPOSES.values() if p.signup is not None}
+    return dict(sorted(choices.items(), key=lambda item: item[1].order))
+
+
+class _SignupPurposes(Mapping):
+    """choice id -> the purpose ids it enrols in, read from the registry at every use (so a
+    purpose added to PURPOSES is on the sign-up form at once)."""
+
+    def _current(self):
+        grouped = {choice: [] for choice in signup_choices()}
+        for p in PURPOSES.values():
+            if p.signup is not None:
+                grouped[p.signup.id].append(p.id)
+        return {choice: tuple(ids) for choice, ids in grouped.items()}
+
+    def __getitem__(self, choice):
+        return self._current()[choice]
+
+    def __iter__(self):
+        return iter(self._current())
+
+    def __len__(self):
+        return len(self._current())
+
+
 # What a visitor chooses at sign-up, and the purposes each choice enrols them in.
-SIGNUP_CHOICES = {
-    "membership": ("access", "fees"),
-    "bookings": ("bookings",),
-    "newsletter": ("newsletter",),
-}
+SIGNUP_CHOICES = _SignupPurposes()
 
 
 def purpose(purpose_id):
     """The purpose with this id (KeyError for unknown ids: there is no default purpose)."""
     return PURPOSES[purpose_id]
+
+
+# Purposes whose mail markets the club: the suppression list applies to them.
+MARKETING = tuple(p.id for p in PURPOSES.values() if p.marketing)
+CLUB_SERVICES = tuple(p.id for p in PURPOSES.values() if p.club_service)
+
+
+def basis_refusal(purpose_id, basis, *, club_member):
+    """Why the registry refuses this legal basis for the purpose, or None if it allows it.
+
+    club_member: the person is (or is becoming) a current member of a club-service purpose,
+    the only case in which the purpose's soft opt-in basis applies.
+    """
+    p = PURPOSES[purpose_id]
+    if basis not in p.legal_bases:
+        return _l(
+            "“%(purpose)s” cannot rest on the legal basis “%(basis)s”.",
+            purpose=p.name,
+            basis=LEGAL_BASES.get(basis, basis),
+        )
+    if basis == p.soft_opt_in_basis and not club_member:
+        return _l(
+            "“%(purpose)s” on legitimate interest is only for current members of the club's "
+            "services (%(services)s); otherwise the person's consent is needed.",
+            purpose=p.name,
+            services=", ".join(str(PURPOSES[c].name) for c in CLUB_SERVICES),
+        )
+    return None
+
+
+def exit_kind(purpose_id, basis):
+    """The ledger event that ends a marketing purpose: an objection to the soft opt-in, or a
+    withdrawn consent."""
+    return "objected" if basis == PURPOSES[purpose_id].soft_opt_in_basis else "withdrawn"
 
 
 def purposes_for_role(role):

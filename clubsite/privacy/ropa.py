@@ -1,4 +1,5 @@
-"""The record of processing activities (GDPR Art. 30), generated from the purpose registry."""
+"""The record of processing activities (GDPR Art. 30), generated from the purpose registry: every
+entry, data subjects and retention included, comes from a purpose's declaration."""
 
 from flask import current_app
 from flask_babel import force_locale
@@ -13,12 +14,6 @@ SECURITY_MEASURES = _l(
     "argon2id passwords and server-side sessions; encrypted, verified backups; automatic erasure "
     "when a purpose ends."
 )
-SUBJECTS = {
-    "access": _l("Members"),
-    "fees": _l("Members"),
-    "newsletter": _l("Members and visitors who subscribed"),
-    "bookings": _l("Members and visitors who book a hall"),
-}
 
 
 def records(language="lv"):
@@ -36,7 +31,7 @@ def records(language="lv"):
                     "purpose": f"{p.name}: {p.description}",
                     "controller": controller,
                     "legal_basis": "; ".join(str(LEGAL_BASES[b]) for b in p.legal_bases),
-                    "data_subjects": str(SUBJECTS[p.id]),
+                    "data_subjects": str(p.data_subjects),
                     "data_categories": ", ".join(str(FIELDS[f].label) for f in p.fields),
                     "staff_access": ", ".join(str(ROLES[r]) for r in p.staff_roles),
                     "recipients": str(p.recipients),

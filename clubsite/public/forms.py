@@ -1,21 +1,35 @@
 """Public forms: sign-up, asking for a "My data" link, and the self-service actions."""
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 from clubsite.members.forms import ChoiceBoxes, MemberFieldsForm
-from clubsite.privacy.purposes import PURPOSES
+from clubsite.privacy.purposes import signup_choices
 
-CHOICE_LABELS = {
-    "membership": (
-        _l("Membership"),
-        _l("Club access with your card, and invoices for the membership fee."),
-    ),
-    "bookings": (_l("Hall booking"), _l("Book a hall; we contact you about the booking.")),
-    "newsletter": (_l("News and offers"), PURPOSES["newsletter"].description),
-}
+
+class _ChoiceLabels(Mapping):
+    """choice id -> (label, hint) of the sign-up boxes, from the purpose registry at every use."""
+
+    def __getitem__(self, choice):
+        declared = signup_choices()[choice]
+        return declared.label, declared.hint
+
+    def __iter__(self):
+        return iter(signup_choices())
+
+    def __len__(self):
+        return len(signup_choices())
+
+
+CHOICE_LABELS = _ChoiceLabels()
+
+
+def _choice_options():
+    return [(choice.id, choice.label) for choice in signup_choices().values()]
 
 
 class HoneypotMixin:
@@ -35,7 +49,7 @@ class SignupForm(HoneypotMixin, MemberFieldsForm):
 
     choices = ChoiceBoxes(
         _l("What would you like?"),
-        choices=[(key, label) for key, (label, _h) in CHOICE_LABELS.items()],
+        choices=_choice_options,
     )
     consent_newsletter = BooleanField(default=False)
     # The hash of the consent wording shown on the page, to notice a change before storing it.

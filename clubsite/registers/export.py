@@ -29,6 +29,9 @@ def _request_row(entry):
         entry.source,
         service.read_text(entry, "details"),
         service.read_text(entry, "outcome"),
+        entry.refusal_ground or "",
+        entry.extended_months,
+        service.read_text(entry, "extension_reason"),
         format_datetime(entry.closed_at),
     ]
 
@@ -81,11 +84,14 @@ EXPORTS = {
             _l("Received by"),
             _l("Details"),
             _l("What was done"),
+            _l("Why the erasure is refused"),
+            _l("Deadline extended (months)"),
+            _l("Reasons for the later deadline"),
             _l("Closed"),
         ),
         lambda: service.list_requests(),
         _request_row,
-        ["details", "outcome"],
+        ["details", "outcome", "extension_reason"],
     ),
     "breaches": (
         (

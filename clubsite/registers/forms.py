@@ -49,6 +49,23 @@ LABELS = {
         "phone": _l("Phone"),
         "self-service": _l("Self-service (My data)"),
     },
+    "refusal_ground": {
+        "expression": _l("Freedom of expression and information (GDPR Art. 17(3)(a))"),
+        "legal_obligation": _l(
+            "A legal obligation, e.g. invoices the accounting law keeps (GDPR Art. 17(3)(b))"
+        ),
+        "public_health": _l("Public health (GDPR Art. 17(3)(c))"),
+        "archiving": _l(
+            "Archiving in the public interest, research or statistics (GDPR Art. 17(3)(d))"
+        ),
+        "legal_claims": _l("Establishing, exercising or defending legal claims (Art. 17(3)(e))"),
+        "no_data": _l("Nothing to erase: the club holds no data about the person"),
+    },
+    "extension": {
+        0: _l("Not extended: one month"),
+        1: _l("By one further month"),
+        2: _l("By two further months"),
+    },
     "risk": {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")},
     "breach_status": {"open": _l("Open"), "contained": _l("Contained"), "closed": _l("Closed")},
     "category": {
@@ -131,13 +148,36 @@ class SubjectRequestForm(FlaskForm):
 
 
 class SubjectRequestUpdateForm(FlaskForm):
-    """Work on a request: status, details and what was done."""
+    """Work on a request: status, member, details, what was done, why an erasure is refused,
+    and a later deadline (Art. 12(3))."""
 
-    status = SelectField(_l("Status"), choices=_choices("request_status"))
+    status = SelectField(
+        _l("Status"),
+        choices=_choices("request_status"),
+        description=_l("An erasure request marked done erases the member when it is saved."),
+    )
+    member_public_id = MEMBER_ID
     details = TextAreaField(_l("What was asked"))
     outcome = TextAreaField(
         _l("What was done"), description=_l("Needed before the request is closed.")
     )
+    refusal_ground = SelectField(
+        _l("Why the erasure is refused"),
+        choices=[("", _l("(not refused)")), *_choices("refusal_ground")],
+        default="",
+        description=_l("Needed when an erasure request is refused; explain it in the note."),
+    )
+    extended_months = SelectField(
+        _l("Deadline"),
+        choices=_choices("extension"),
+        coerce=int,
+        default=0,
+        description=_l(
+            "Art. 12(3): where necessary, by up to two further months, decided within the first "
+            "month; tell the person, with the reasons."
+        ),
+    )
+    extension_reason = TextAreaField(_l("Reasons for the later deadline"))
     version = HiddenField()
 
 

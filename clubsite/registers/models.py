@@ -7,6 +7,17 @@ from clubsite.privacy.keys import register_encrypted
 REQUEST_KINDS = ("access", "rectification", "erasure", "restriction", "objection", "portability")
 REQUEST_STATUSES = ("open", "in_progress", "done", "refused")
 REQUEST_SOURCES = ("self-service", "desk", "email", "letter", "phone")
+# Why an erasure request may be refused: the grounds of GDPR Art. 17(3), and that the club holds
+# nothing about the person (ids; the labels are in the back office).
+ERASURE_REFUSAL_GROUNDS = (
+    "expression",  # 17(3)(a) freedom of expression and information
+    "legal_obligation",  # 17(3)(b) a legal obligation (accounting law keeps invoices)
+    "public_health",  # 17(3)(c)
+    "archiving",  # 17(3)(d) archiving in the public interest, research, statistics
+    "legal_claims",  # 17(3)(e) establishing, exercising or defending legal claims
+    "no_data",  # nothing to erase: the club holds no data about the person
+)
+MAX_EXTENSION_MONTHS = 2  # Art. 12(3): by two further months where necessary
 BREACH_RISKS = ("low", "medium", "high")
 BREACH_STATUSES = ("open", "contained", "closed")
 # What kinds of data a breach touched (ids; the labels are in the back office).
@@ -39,6 +50,11 @@ class SubjectRequest(db.Model):
     source = db.Column(db.String(16), nullable=False)  # self-service, desk, email, letter
     details_enc = db.Column(db.LargeBinary)  # what was asked, encrypted
     outcome_enc = db.Column(db.LargeBinary)  # what was done, encrypted
+    refusal_ground = db.Column(db.String(20))  # an erasure refused: one of ERASURE_REFUSAL_GROUNDS
+    # Art. 12(3): the deadline moved by this many further months, for the reason given.
+    extended_months = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    extension_reason_enc = db.Column(db.LargeBinary)  # encrypted
+    extended_at = db.Column(db.DateTime(timezone=True))
     closed_at = db.Column(db.DateTime(timezone=True))
     version = db.Column(db.Integer, nullable=False, default=1)
 
@@ -90,7 +106,13 @@ class Complaint(db.Model):
 
 
 register_encrypted(
-    SubjectRequest, "subject_request", {"details_enc": "details", "outcome_enc": "outcome"}
+    SubjectRequest,
+    "subject_request",
+    {
+        "details_enc": "details",
+        "outcome_enc": "outcome",
+        "extension_reason_enc": "extension_reason",
+    },
 )
 register_encrypted(Breach, "breach", {"description_enc": "description", "measures_enc": "measures"})
 register_encrypted(Complaint, "complaint", {"summary_enc": "summary", "outcome_enc": "outcome"})

@@ -13,8 +13,7 @@ from flask_login import current_user
 from clubsite import unit_of_work
 from clubsite.database import utcnow
 from clubsite.domain import Actor, Stale
-from clubsite.downloads import download
-from clubsite.registers import breaches, complaints, export, service
+from clubsite.registers import breaches, complaints, export, requests, service
 from clubsite.registers.forms import (
     LABELS,
     BreachForm,
@@ -25,7 +24,7 @@ from clubsite.registers.forms import (
     local_moment,
 )
 from clubsite.registers.models import Breach, Complaint, SubjectRequest
-from clubsite.web import office
+from clubsite.web import exports, office
 from clubsite.web.guard import requires
 from clubsite.web.panels import home_panel
 
@@ -52,8 +51,8 @@ PAGES = {
         SubjectRequestForm,
         SubjectRequestUpdateForm,
         service.record_subject_request,
-        service.update_subject_request,
-        ("details", "outcome"),
+        requests.update_subject_request,
+        ("details", "outcome", "extension_reason"),
     ),
     "breaches": RegisterPage(
         Breach,
@@ -215,14 +214,19 @@ def _render_edit(kind, page, entry, *, form=None, stale=False):
     )
 
 
-@office.route("/registers/<kind>/export.csv")
+@office.route("/registers/<kind>/export.csv", methods=["GET", "POST"])
 @requires("registers")
 def register_export(kind):
-    """The whole register as CSV (spreadsheet formulas neutralised)."""
-    _page(kind)
-    text = export.export_csv(kind, actor=Actor.staff(current_user))  # audited with the response
+    """The whole register as CSV (formulas neutralised), an encrypted archive by default."""
+    page = _page(kind)
     stamp = utcnow().strftime("%Y%m%d")
-    return download("\ufeff" + text, f"{kind}-{stamp}.csv")
+    return exports.offer(  # clubsite.web.exports: the choice, the archive, the plain file
+        lambda: "\ufeff" + export.export_csv(kind, actor=Actor.staff(current_user)),
+        f"{kind}-{stamp}.csv",
+        kind=f"register:{kind}",
+        title=page.title,
+        back_url=url_for("backoffice.register_list", kind=kind),
+    )
 
 
 @home_panel("registers", _l("Registers: deadlines"), "backoffice/panels/registers.html", 20)

@@ -1,4 +1,5 @@
-"""Filing, reading and updating register entries; the helpers every register shares.
+"""Filing and reading register entries; the helpers every register shares (updating a subject
+request is clubsite.registers.requests).
 
 Functions change the session only; the caller commits once. Free text is encrypted (bound to
 its table, column and entry), and every read of it is audited. actor (a clubsite.domain.Actor)
@@ -23,7 +24,6 @@ from clubsite.privacy.crypto import decrypt_field, encrypt_field
 from clubsite.registers.models import (
     REQUEST_KINDS,
     REQUEST_SOURCES,
-    REQUEST_STATUSES,
     Complaint,
     SubjectRequest,
 )
@@ -49,8 +49,14 @@ STALE = _l(
 
 def one_month_after(moment):
     """The same day next month in Riga (or that month's last day): GDPR Art. 12(3)."""
+    return months_after(moment, 1)
+
+
+def months_after(moment, months):
+    """The end of the same day `months` later in Riga (or of that month's last day)."""
     local = as_utc(moment).astimezone(CLUB_TZ)
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
     day = min(local.day, calendar.monthrange(year, month)[1])
     # In UTC: SQLite stores the wall time without its zone.
     return datetime(year, month, day, 23, 59, tzinfo=CLUB_TZ).astimezone(UTC)
@@ -175,25 +181,6 @@ def record_subject_request(data, *, now=None, actor=None):
     )
 
 
-def update_subject_request(request, data, *, version, now=None, actor=None):
-    """Change a request's status, details and what was done (optimistic locking)."""
-    check_version(request, version)
-    request.status = check_choice(data.get("status"), REQUEST_STATUSES, "status")
-    set_text(request, "details", clean_long_text(data.get("details"), "details", max_len=2000))
-    set_text(request, "outcome", clean_long_text(data.get("outcome"), "outcome"))
-    if request.status in ("done", "refused") and not read_text(request, "outcome"):
-        raise RegisterError(_l("Say what was done before closing the request."), "outcome")
-    close_if_final(request, ("done", "refused"), now or utcnow())
-    audit.record(
-        "register.request_updated",
-        subject=request.member_public_id,
-        fields=["status", "details", "outcome"],
-        detail=request.public_id,
-        actor=as_actor(actor),
-    )
-    return request
-
-
 def is_overdue(request, now=None):
     """True for an open request past its due date."""
     return request.status in OPEN_REQUEST_STATUSES and as_utc(request.due_at) < (now or utcnow())
@@ -205,6 +192,20 @@ def open_requests(*, within=None, now=None):
     if within is not None:
         query = query.where(SubjectRequest.due_at <= (now or utcnow()) + within)
     return db.session.scalars(query.order_by(SubjectRequest.due_at)).all()
+
+
+def pending_requests_for(member_public_id):
+    """A member's requests the club has not finished yet, the nearest deadline first."""
+    if not member_public_id:
+        return []
+    return db.session.scalars(
+        select(SubjectRequest)
+        .where(
+            SubjectRequest.member_public_id == member_public_id,
+            SubjectRequest.status.in_(OPEN_REQUEST_STATUSES),
+        )
+        .order_by(SubjectRequest.due_at)
+    ).all()
 
 
 def list_requests(*, status=None):

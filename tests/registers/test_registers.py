@@ -12,7 +12,7 @@ from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ
 from clubsite.privacy.audit import AuditEvent
-from clubsite.registers import breaches, complaints, service
+from clubsite.registers import breaches, complaints, requests, service
 from clubsite.registers.models import Breach, Complaint, SubjectRequest
 from tests.conftest import csrf_token
 
@@ -61,25 +61,28 @@ def test_record_a_request_at_the_desk_and_close_it(admin):
     response = admin.post(
         url,
         data={
-            "kind": "erasure",
+            "kind": "access",
             "received_at": "2026-01-31",
             "source": "desk",
             "member_public_id": MEMBER_ID,
-            "details": "Wants everything erased after moving to Liepāja.",
+            "details": "Wants a copy of everything after moving to Liepāja.",
             "csrf_token": csrf_token(admin, url),
         },
     )
     assert response.status_code == 302
     entry = db.session.scalar(select(SubjectRequest))
-    assert entry.kind == "erasure" and entry.member_public_id == MEMBER_ID
+    assert entry.kind == "access" and entry.member_public_id == MEMBER_ID
     assert as_utc(entry.due_at).astimezone(CLUB_TZ).date() == datetime(2026, 2, 28).date()
     assert b"Liep" not in entry.details_enc
-    assert service.read_text(entry, "details").startswith("Wants everything erased")
+    assert service.read_text(entry, "details").startswith("Wants a copy")
 
     page = admin.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Wants everything erased" in page and "Overdue" in page  # received in January
+    assert "Wants a copy" in page and "Overdue" in page  # received in January
     read = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("register.%"))).all()
-    assert any(e.action == "register.requests_read" and e.fields == "details,outcome" for e in read)
+    assert any(
+        e.action == "register.requests_read" and e.fields == "details,extension_reason,outcome"
+        for e in read
+    )
 
     edit = response.headers["Location"]
     token = csrf_token(admin, edit)
@@ -94,8 +97,8 @@ def test_record_a_request_at_the_desk_and_close_it(admin):
         edit,
         data={
             "status": "done",
-            "details": "Wants everything erased.",
-            "outcome": "Erased on 12.02.2026, letter sent.",
+            "details": "Wants a copy.",
+            "outcome": "Copy sent by post on 12.02.2026.",
             "version": version,
             "csrf_token": token,
         },
@@ -115,7 +118,7 @@ def test_stale_form_changes_nothing(admin):
     url = f"/office/registers/requests/{entry.public_id}"
     token = csrf_token(admin, url)
     old_version = str(entry.version)
-    service.update_subject_request(
+    requests.update_subject_request(
         entry,
         {"status": "in_progress", "details": "Copy of my data.", "outcome": "Sent by mail."},
         version=entry.version,
@@ -273,7 +276,9 @@ def test_csv_exports_neutralise_formulas(admin, kind):
             {"channel": "email", "summary": "@cmd", "outcome": "-2+3", "received_at": utcnow()}
         )
     db.session.commit()
-    response = admin.get(f"/office/registers/{kind}/export.csv")
+    from tests.support.exports import plain_export  # the plain file, after the warning
+
+    response = plain_export(admin, f"/office/registers/{kind}/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     cells = [cell for row in rows[1:] for cell in row]
