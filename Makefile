@@ -25,14 +25,20 @@ $(VENV)/.dev-installed: $(BIN)/activate requirements-dev.txt
 
 translations: $(CATALOGS)
 
-## Serve the site at http://127.0.0.1:8000 (creates instance/ with keys on first run).
-## Links in mail point where the site runs (set CLUBSITE_BASE_URL for an address of its own).
+## Serve the site at http://127.0.0.1:8000 (creates instance/ with keys on first run), with the
+## job runner beside it (mail, newsletter, retention, re-verification, backups); stopping
+## `make run` (Ctrl-C) stops both. Links in mail point where the site runs (set
+## CLUBSITE_BASE_URL for an address of its own).
 run: export CLUBSITE_BASE_URL := $(or $(CLUBSITE_BASE_URL),http://$(HOST):$(PORT))
 run: $(BIN)/activate translations
 	$(FLASK) db upgrade
 	$(FLASK) staff setup-link
+	trap 'kill $$runner $$web 2>/dev/null' INT TERM; \
+	$(FLASK) jobs run & runner=$$!; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - \
-		--access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(M)sms' wsgi:app
+		--logger-class clubsite.web.accesslog.TokenMaskingLogger \
+		--access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(M)sms' wsgi:app & web=$$!; \
+	wait $$web; wait $$web; kill $$runner 2>/dev/null; wait $$runner
 
 ## Run the whole suite: lint, format check, tests on SQLite (and PostgreSQL when configured).
 test: $(VENV)/.dev-installed translations

@@ -85,6 +85,7 @@ def register_blueprints(app):
         fees,
         members,
         newsletter,
+        outbox,
         public,
         registers,
     )
@@ -96,6 +97,7 @@ def register_blueprints(app):
     register_errors(app)
     for area in (members, fees, access, bookings, registers, backup, newsletter, public):
         area.init_app(app)
+    outbox.init_app(app)  # after the areas: in a `jobs run --once`, it sends what theirs queued
     backoffice.init_app(app)  # after the areas: it registers the office blueprint they add to
     unit_of_work.init_app(app)  # last: its response hook runs before the security headers'
 

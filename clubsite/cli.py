@@ -10,6 +10,7 @@ CLI_MODULES = [
     "clubsite.public.cli",
     "clubsite.backup.cli",
     "clubsite.jobs.cli",
+    "clubsite.fees.cli",
     "clubsite.demo",
 ]
 

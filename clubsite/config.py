@@ -25,12 +25,35 @@ DEFAULTS = {
     "CLUB_EMAIL": "info@klubs.lv",
     "CLUB_PHONE": "+371 6700 0000",
     "CLUB_REG_NUMBER": "40000000000",
+    # Printed on invoices: the account members pay into (IBAN) and its bank. Empty: none shown.
+    "CLUB_IBAN": "",
+    "CLUB_BANK": "",
     "IDLE_TIMEOUT_MINUTES": 30,
     "ABSOLUTE_TIMEOUT_HOURS": 12,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     "ACCESS_GRACE_DAYS": 7,
     "INVOICE_DUE_DAYS": 14,
+    # The job runner's invoice run: from this day of each month (1-28; 0: never, only by hand)
+    # it issues and mails the invoices of the periods that start in the month (or as many
+    # months ahead), at this hour.
+    "INVOICE_RUN_DAY": 1,
+    "INVOICE_RUN_MONTHS_AHEAD": 0,
+    "INVOICE_RUN_HOUR": 6,
+    # Overdue reminders: days after the due date, comma-separated; each is still sent up to
+    # LATE_DAYS later if the job runner was down on its day.
+    "INVOICE_REMINDER_DAYS": "7,21",
+    "INVOICE_REMINDER_HOUR": 9,
+    "INVOICE_REMINDER_LATE_DAYS": 7,
+    # SEPA direct debit (fees sepa-export): the club as creditor. Empty: no collection files.
+    "SEPA_CREDITOR_ID": "",  # creditor identifier from the bank, e.g. LV53ZZZ40000000000
+    "SEPA_CREDITOR_IBAN": "",  # the account collections are paid into
+    "SEPA_CREDITOR_BIC": "",  # that account's bank (BIC), e.g. HABALV22
+    "SEPA_CREDITOR_NAME": "",  # empty: CLUB_NAME
+    # Bank statements (fees import-statement): the largest file read, and how long the payer's
+    # name and reference of a line nobody could match stay for the accountant.
+    "STATEMENT_MAX_MB": 25,
+    "STATEMENT_UNMATCHED_DAYS": 90,
     "REVERIFY_AFTER_DAYS": 365,
     "NEWSLETTER_RATE_PER_SECOND": 50,
     "NEWSLETTER_BATCH_SIZE": 100,

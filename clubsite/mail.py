@@ -1,5 +1,8 @@
 """Mail transport chosen by CLUBSITE_MAIL_URL, and rendering of text + HTML mail pairs.
 
+Nothing in a request sends mail: a rendered message goes into the outbox (clubsite.outbox) with
+the action, and the job runner hands it to the transport.
+
 file:///path        writes one .eml file per message (the default: instance/outbox)
 smtp://u:p@host:587 SMTP with STARTTLS (required unless the host is localhost)
 smtps://u:p@host:465 SMTP over TLS
@@ -9,6 +12,7 @@ import contextlib
 import functools
 import smtplib
 import ssl
+import unicodedata
 import uuid
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -33,11 +37,29 @@ class MailError(RuntimeError):
         self.code = code
 
 
+# Line breaks Python's str.splitlines() also honours; the rest are the Unicode "Cc" characters.
+_LINE_SEPARATORS = {"\x85", "\u2028", "\u2029"}
+
+
+def has_control_characters(text):
+    """True if text holds a line break, NUL, tab or another control character."""
+    return any(unicodedata.category(ch) == "Cc" or ch in _LINE_SEPARATORS for ch in text)
+
+
+def decoded_header(text):
+    """What the email package makes of a header value: RFC 2047 encoded words decoded.
+
+    The package decodes `=?UTF-8?Q?=0A?=` typed into a value and writes the decoded line break
+    out as it is, so a value is checked in this form as well as in the form it was typed.
+    """
+    return str(MAIL_POLICY.header_factory("Subject", text))
+
+
 def header_safe(value):
-    """Refuse CR/LF in anything that goes into a header (header injection)."""
+    """Refuse control characters (CR/LF above all) in a header value, also encoded (injection)."""
     text = str(value)
-    if "\r" in text or "\n" in text:
-        raise ValueError("line break in a mail header")
+    if has_control_characters(text) or has_control_characters(decoded_header(text)):
+        raise ValueError("line break or control character in a mail header")
     return text
 
 
@@ -65,14 +87,6 @@ def render_mail(template, *, to, language, **context):
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", subject=subject, **context)
     return build_message(to, subject, text, html)
-
-
-def send_mail(template, *, to, language="lv", **context):
-    """Render and send one transactional mail now."""
-    message = render_mail(template, to=to, language=language, **context)
-    with open_transport() as transport:
-        transport.send(message)
-    return message
 
 
 def open_transport(url=None):

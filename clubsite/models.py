@@ -2,13 +2,23 @@
 
 from clubsite.access.models import CheckIn
 from clubsite.bookings.models import Booking, Hall
-from clubsite.fees.models import Invoice, InvoiceCounter, Membership, Payment, Plan
+from clubsite.fees.bank_models import Mandate, SepaBatch, StatementImport, StatementLine
+from clubsite.fees.delivery_models import InvoiceDelivery, InvoiceReminder
+from clubsite.fees.models import (
+    Invoice,
+    InvoiceCounter,
+    Membership,
+    MembershipPause,
+    Payment,
+    Plan,
+)
 from clubsite.jobs.models import JobRun
 from clubsite.locations import Location
 from clubsite.members.import_files import ImportUpload
 from clubsite.newsletter.models import Delivery, Newsletter
 from clubsite.outbox.models import OutboxMessage
 from clubsite.privacy.audit import AuditEvent, AuditHead
+from clubsite.privacy.damage import DamagedValue
 from clubsite.privacy.models import (
     ConsentEvent,
     ConsentWording,
@@ -27,6 +37,7 @@ from clubsite.staff.models import (
     StaffSession,
     StaffUser,
 )
+from clubsite.web.exports import PreparedExport
 
 __all__ = [
     "Delivery",
@@ -36,6 +47,8 @@ __all__ = [
     "CheckIn",
     "Invoice",
     "InvoiceCounter",
+    "InvoiceDelivery",
+    "InvoiceReminder",
     "Membership",
     "Payment",
     "Plan",
@@ -61,4 +74,9 @@ __all__ = [
     "ImportUpload",
     "JobRun",
     "OutboxMessage",
+    "Mandate",
+    "MembershipPause",
+    "SepaBatch",
+    "StatementImport",
+    "StatementLine",
 ]

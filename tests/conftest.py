@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from clubsite import create_app
 from clubsite.extensions import db
+from clubsite.outbox import send_due
 from clubsite.privacy.crypto import KeyRing
 from tests.support.mailbox import Mailbox
 
@@ -31,7 +32,6 @@ def _config(instance, database_url):
         "MAIL_URL": f"file://{instance}/outbox",
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
-        "NEWSLETTER_INLINE_SENDER": False,
         "TRUSTED_PROXIES": 0,
     }
 
@@ -223,8 +223,9 @@ def client_for(app, make_staff):
 
 @pytest.fixture
 def mailbox(app):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 at a random port; the app sends to it."""
-    box = Mailbox()
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 at a random port; the app's outbox job sends
+    to it (mailbox.flush() and mailbox.wait_for() run the job, as the job runner would)."""
+    box = Mailbox(deliver=send_due)
     box.start()
     app.config["MAIL_URL"] = f"smtp://127.0.0.1:{box.port}"
     yield box

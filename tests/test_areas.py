@@ -13,10 +13,13 @@ EXPECTED = {
     "retention_blocker": {"fees": ["clubsite.fees.hooks.members_with_open_invoices"]},
     "retention_task": {
         "invoices": ["clubsite.fees.hooks.delete_expired_invoices"],
+        "memberships": ["clubsite.fees.hooks.lapse_unpaid_memberships"],
         "checkins": ["clubsite.access.hooks.prune_check_ins"],
         "bookings": ["clubsite.bookings.privacy_hooks.anonymise_old_bookings"],
         "used_links": ["clubsite.public.tokens.prune_used_tokens"],
         "import_uploads": ["clubsite.members.import_files.purge_expired_uploads"],
+        "prepared_exports": ["clubsite.web.exports.expire_prepared_exports"],
+        "statement_lines": ["clubsite.fees.bank_hooks.expire_statement_lines"],
     },
     "erasure_hook": {
         None: [
@@ -32,11 +35,14 @@ EXPECTED = {
         "check_ins": ["clubsite.access.hooks.check_ins_section"],
         "bookings": ["clubsite.bookings.privacy_hooks.member_bookings"],
         "newsletters": ["clubsite.newsletter.hooks.newsletters_received"],
+        "direct_debit": ["clubsite.fees.bank_hooks.mandates_section"],
     },
 }
 EXPECTED_PANELS = {
     "clubsite.access.hooks.recent_panel",
     "clubsite.fees.hooks.overdue_panel",
+    "clubsite.fees.document_routes.desk_invoices_panel",
+    "clubsite.fees.bank_hooks.statement_lines_panel",
     "clubsite.bookings.routes.bookings_panel",
     "clubsite.bookings.routes.occupancy_panel",
     "clubsite.registers.routes.registers_panel",
@@ -47,7 +53,19 @@ EXPECTED_PANELS = {
     "clubsite.backoffice.duplicates_routes.duplicates_panel",
     "clubsite.backoffice.twofactor_routes.two_factor_panel",
     "clubsite.web.panels.account_panel",
+    "clubsite.backoffice.operations_panels.outbox_panel",
+    "clubsite.backoffice.operations_panels.jobs_panel",
 }
+# The job runner's jobs, each registered by the init_app of the area that owns it.
+EXPECTED_JOBS = [
+    ["retention", "clubsite.privacy.retention.retention_job"],
+    ["fees_invoice_run", "clubsite.fees.mailing.invoice_run_job"],
+    ["fees_reminders", "clubsite.fees.reminders.reminder_job"],
+    ["backups", "clubsite.backup.schedule.backup_job"],
+    ["newsletter", "clubsite.newsletter.sender.send_newsletters"],
+    ["reverify", "clubsite.public.reverify.reverify_job"],
+    ["outbox", "clubsite.outbox.sender.send_due"],
+]
 # One endpoint of each area's back-office routes, served from the area's own package.
 AREA_ENDPOINTS = {
     "backoffice.fees_home": "clubsite.fees.routes",
@@ -60,8 +78,10 @@ AREA_ENDPOINTS = {
 PROBE = """
 import json, sys, tempfile
 from clubsite import create_app, hooks
+from clubsite.jobs import registered_jobs
 app = create_app({"TESTING": True}, instance_path=tempfile.mkdtemp())
 print(json.dumps({
+    "jobs": [[j.name, f"{j.func.__module__}.{j.func.__qualname__}"] for j in registered_jobs(app)],
     "hooks": {kind: [[h.key, h.name] for h in hooks.registered(kind, app)] for kind in hooks.KINDS},
     "endpoints": {name: view.__module__ for name, view in app.view_functions.items()},
 }))
@@ -82,7 +102,7 @@ def _fresh_app_listing(tmp_path):
 
 
 def test_create_app_alone_registers_every_area_hook(tmp_path):
-    """Retention blockers and tasks, erasure hooks, export sections and panels, nothing else."""
+    """Retention blockers and tasks, erasure hooks, export sections, panels and jobs only."""
     listing = _fresh_app_listing(tmp_path)
     for kind, expected in EXPECTED.items():
         found = {}
@@ -94,6 +114,7 @@ def test_create_app_alone_registers_every_area_hook(tmp_path):
     panels = {name for _key, name in listing["hooks"]["home_panel"]}
     assert panels >= EXPECTED_PANELS
     assert all(name.startswith("clubsite.") for name in panels)
+    assert listing["jobs"] == EXPECTED_JOBS
 
 
 def test_area_routes_live_in_their_area(tmp_path):

@@ -21,8 +21,11 @@ ROUTE_MODULES = [
     "clubsite.backoffice.twofactor_routes",
     "clubsite.backoffice.import_routes",
     "clubsite.backoffice.duplicates_routes",
+    "clubsite.backoffice.consent_routes",
     "clubsite.backoffice.member_panels",
+    "clubsite.backoffice.operations_panels",
     "clubsite.web.panels",
+    "clubsite.web.exports",
 ]
 
 

@@ -22,9 +22,9 @@ from clubsite.public import mails
 from clubsite.web import office
 from clubsite.web.guard import requires
 
-MSG_SOFT_OPT_IN = _l(
-    "News about similar services without consent is only for members: choose club access or "
-    "fee administration too, or record the person's consent."
+MSG_ASK_MANAGER = _l(
+    "These details cannot be saved from this page; nothing was changed. Please ask the manager "
+    "to add this person."
 )
 
 
@@ -46,12 +46,16 @@ def _render(form, purposes, existing=None):
 
 
 def _enrol(form, purposes):
-    """Enrol with the basis and proof staff gave; (member, created) or MemberError."""
+    """Enrol with the basis and proof staff gave; (member, created) or MemberError.
+
+    The service checks the basis against the registry. A consent staff record is never
+    confirmed by them, whatever proof they hold: it stays pending and the person gets the
+    confirmation mail (mails.queue_signup_mail); news reach them only once they confirm, and
+    only their confirmation takes a suppressed address off the do-not-mail list.
+    """
     if not purposes:
         raise MemberError({"purposes": _l("Choose at least one purpose.")})
     basis = form.newsletter_basis.data if "newsletter" in purposes else None
-    if basis == "legitimate_interest" and not {"access", "fees"} & set(purposes):
-        raise MemberError({"newsletter_basis": MSG_SOFT_OPT_IN})
     try:
         proof = clean_text(form.consent_proof.data, max_len=200) if basis == "consent" else ""
     except ValidationError as exc:
@@ -64,7 +68,6 @@ def _enrol(form, purposes):
         actor=Actor.staff(current_user),
         language=form.language.data,
         legal_bases={"newsletter": basis} if basis else None,
-        consent_confirmed=bool(proof),
         consent_proof=proof,
         location_id=current_user.location_id,
     )
@@ -84,14 +87,18 @@ def member_add():
         return _render(form, purposes)
     with unit_of_work.write(form) as outcome:
         member, created = _enrol(form, purposes)
-        # Rendered inside the write: a confirmation link is a token stored with the member.
-        messages = mails.signup_mails(member, created, by_staff=True) if created else []
+        if created:  # into the outbox with the new member
+            mails.queue_signup_mail(member, created, by_staff=True)
     if not outcome.ok:
         return _render(form, purposes)
     if not created:  # an existing person: enrol_member changed nothing
+        typed = typed_values(form, plan_for_purposes(purposes))
+        if not access.may_know_match(current_user, member, typed):
+            # Say nothing about a record the staff member may not see (no search oracle).
+            form.form_errors.append(MSG_ASK_MANAGER)
+            return _render(form, purposes)
         form.form_errors.append(_("This person is already a member; nothing was changed."))
         return _render(form, purposes, existing=member.public_id)
-    mails.deliver(messages)
     flash(_("Member added."), "success")
     detail = "backoffice.member_detail" in current_app.view_functions
     if detail and access.may(current_user, "view", member):

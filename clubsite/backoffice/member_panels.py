@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
+from clubsite.jobs.status import last_success
 from clubsite.privacy.models import Member, MemberPurpose
 from clubsite.web.panels import home_panel
 
@@ -31,4 +32,10 @@ def members_due_panel(_user):
         )
     )
     total = db.session.scalar(select(func.count(Member.id)))
-    return {"reverify": reverify, "ending": ending, "total": total, "days": ERASURE_WINDOW_DAYS}
+    return {
+        "reverify": reverify,
+        "ending": ending,
+        "total": total,
+        "days": ERASURE_WINDOW_DAYS,
+        "retention_ran": last_success("retention"),
+    }

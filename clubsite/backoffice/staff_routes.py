@@ -3,10 +3,12 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
 from clubsite import unit_of_work
 from clubsite.backoffice.forms import StaffForm, StaffRolesForm
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.privacy import policy
 from clubsite.staff import service, twofactor
@@ -32,13 +34,16 @@ def staff_list():
     form = StaffForm()
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
-            user = service.create_staff(form.email.data, form.name.data, form.roles.data)
-            token = service.create_setup_token("invite", user, hours=service.INVITE_LINK_HOURS)
-            # Sent inside the write, as before: if the mail cannot go out, no account is left
-            # behind without its link (there is no "send again"), and the admin can retry.
-            send_invitation(user, token)
+            user = service.create_staff(
+                form.email.data, form.name.data, form.roles.data, actor=Actor.staff(current_user)
+            )
+            hours = service.INVITE_LINK_HOURS
+            token = service.create_setup_token("invite", user, hours=hours)
+            # Into the outbox with the account: no account without its link, and the mail
+            # waits out a mail server that is away (a failure shows on the admin home).
+            send_invitation(user, token, valid_hours=hours)
         if outcome.ok:
-            flash(_("Invitation sent to the new staff member."), "success")
+            flash(_("The invitation is on its way to the new staff member."), "success")
             return redirect(url_for("backoffice.staff_list"))
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.name)).all()
     locks = {user.id: service.lock_status(user) for user in staff}
@@ -63,7 +68,7 @@ def staff_detail(public_id):
     form = StaffRolesForm(roles=user.role_list)
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
-            service.set_roles(user, form.roles.data)
+            service.set_roles(user, form.roles.data, actor=Actor.staff(current_user))
         if outcome.ok:
             flash(_("Roles saved."), "success")
             return redirect(url_for("backoffice.staff_detail", public_id=public_id))
@@ -90,9 +95,9 @@ def staff_action(public_id, action):
         abort(404)
     with unit_of_work.write(form) as outcome:
         if action == "unlock":
-            service.unlock(user)
+            service.unlock(user, actor=Actor.staff(current_user))
         else:
-            service.set_active(user, action == "activate")
+            service.set_active(user, action == "activate", actor=Actor.staff(current_user))
     if outcome.error is not None:  # the last active admin cannot be deactivated
         flash(outcome.error.message, "error")
     elif action == "deactivate":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import flask_migrate
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from clubsite.backup.container import BackupError, extract_backup
 from clubsite.backup.schema import check_live_at_head, check_revision
@@ -30,6 +30,8 @@ from clubsite.backup.service import backup_key, create_backup, sqlite_path, work
 from clubsite.backup.stages import JournalMoved, PostgresStage, SqliteStage
 from clubsite.domain import as_actor
 from clubsite.extensions import db
+from clubsite.jobs.models import JobRun
+from clubsite.outbox.models import OPEN_STATUSES, OutboxMessage
 from clubsite.privacy import audit
 from clubsite.privacy.models import ErasureJournal, Member, Suppression
 
@@ -164,6 +166,10 @@ def _replay(journal, suppressions, report):
     # Sessions and links from the backup's time may since have been ended or used.
     db.session.execute(delete(StaffSession))
     db.session.execute(delete(SetupToken).where(SetupToken.used_at.is_(None)))
+    # Mail that waited at the backup's time has most likely gone out since: sending it again
+    # would mail people twice (with links of that time). Leases of that time hold nothing now.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.status.in_(OPEN_STATUSES)))
+    db.session.execute(update(JobRun).values(lease_owner=None, lease_until=None))
 
 
 def _erase_again(entries, report):

@@ -1,7 +1,7 @@
 """Backups (admin): list, make one now, verify one; a home-page warning when they get old.
 
 Restoring is deliberately not on this page: it replaces the whole database, ends every staff
-session (including this one) and needs the newsletter sender stopped, so it is done at the
+session (including this one) and needs the job runner stopped, so it is done at the
 server with `flask --app wsgi backup restore FILE` (docs/deploy.md), which the page shows.
 """
 

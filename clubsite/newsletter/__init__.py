@@ -10,6 +10,7 @@ from importlib import import_module
 from flask import Blueprint
 
 from clubsite import hooks as registry
+from clubsite.jobs import register_jobs
 from clubsite.web.guard import check_access
 
 bp = Blueprint("newsletter", __name__, url_prefix="/office/newsletter")
@@ -22,11 +23,15 @@ ROUTE_MODULES = [
     "clubsite.newsletter.panels",
     "clubsite.newsletter.hooks",
 ]
+# The sender, run by the job runner (flask jobs run), never by a web worker.
+JOB_MODULES = ["clubsite.newsletter.sender"]
 
 
 def init_app(app):
-    """Import the route modules, register both blueprints and the newsletter's hooks."""
+    """Import the route modules, register both blueprints, the newsletter's hooks and job."""
     for name in ROUTE_MODULES:
         registry.register_module(app, import_module(name))
+    for name in JOB_MODULES:
+        register_jobs(app, import_module(name))
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)

@@ -1,12 +1,17 @@
 """Newsletter bodies: Markdown to sanitised HTML (markdown-it-py, raw HTML off, then nh3) and
-to plain text. Images become links: a remote image in a mail tells its host who opened it."""
+to plain text. Images become links: a remote image in a mail tells its host who opened it.
+Subjects: usable in a mail header only when neither they nor their RFC 2047-decoded form hold a
+line break or another control character."""
 
 import textwrap
 
 import nh3
+from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from markupsafe import Markup, escape
+
+from clubsite.mail import header_safe
 
 WIDTH = 72
 ALLOWED_TAGS = {
@@ -15,6 +20,21 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+
+
+MSG_UNSAFE_SUBJECT = _l(
+    "A subject must not contain a line break or another control character, not even one "
+    "written as an encoded word such as =?UTF-8?Q?=0A?=."
+)
+
+
+def subject_is_safe(subject):
+    """True if the subject can go into a Subject header as it is (see clubsite.mail)."""
+    try:
+        header_safe(subject or "")
+    except ValueError:
+        return False
+    return True
 
 
 def _parser():

@@ -3,7 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 
+from clubsite.newsletter.content import MSG_UNSAFE_SUBJECT, subject_is_safe
 from clubsite.web.forms import max_length
 
 MARKDOWN_HINT = _l(
@@ -12,12 +14,22 @@ MARKDOWN_HINT = _l(
 )
 
 
+def header_safe_subject(form, field):
+    """Refuse a subject that holds, or decodes to, a line break (mail header injection)."""
+    if field.data and not subject_is_safe(field.data):
+        raise ValidationError(MSG_UNSAFE_SUBJECT)
+
+
 class NewsletterForm(FlaskForm):
     """Compose or edit a newsletter draft."""
 
-    subject_lv = StringField(_l("Subject in Latvian"), validators=[max_length(150)])
+    subject_lv = StringField(
+        _l("Subject in Latvian"), validators=[max_length(150), header_safe_subject]
+    )
     body_lv = TextAreaField(_l("Text in Latvian"), description=MARKDOWN_HINT)
-    subject_en = StringField(_l("Subject in English"), validators=[max_length(150)])
+    subject_en = StringField(
+        _l("Subject in English"), validators=[max_length(150), header_safe_subject]
+    )
     body_en = TextAreaField(_l("Text in English"), description=MARKDOWN_HINT)
     about_existing_services = BooleanField(
         _l(

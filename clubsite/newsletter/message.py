@@ -7,7 +7,9 @@ few lines are encoded and joined. Markers sit on lines of their own, so every jo
 on a line boundary and the result is valid quoted-printable. Subject and From are encoded once
 by the email package; the per-recipient headers (To, Message-ID, List-Unsubscribe) are written as
 single lines, never folded or RFC 2047-encoded, which keeps one-click unsubscribe working. No
-header takes a value that could carry a line break (header injection).
+header takes a value that could carry a line break (header injection): the subject is refused
+when it or its RFC 2047-decoded form (`=?UTF-8?Q?=0A?=`) holds a control character, and the
+per-recipient values are plain ASCII without any.
 """
 
 import email.quoprimime
@@ -32,7 +34,11 @@ CRLF = b"\r\n"
 
 
 class AddressError(ValueError):
-    """An address this sender cannot put in a header (non-ASCII, or a line break)."""
+    """A value this sender cannot put in a header (non-ASCII address, or a control character)."""
+
+
+class UnsafeSubject(AddressError):
+    """A subject that holds, or decodes to, a line break or another control character."""
 
 
 def _header(name, value):
@@ -110,7 +116,7 @@ class PreparedMail:
 
     def personalise(self, to, first_name, delivery_public_id, sign=None):
         """The complete message bytes for one recipient."""
-        if not to.isascii() or "\r" in to or "\n" in to or "<" in to or ">" in to:
+        if not to.isascii() or not to.isprintable() or "<" in to or ">" in to or "=?" in to:
             raise AddressError("address cannot be used in a header")
         token = tokens.make_token(delivery_public_id, sign)
         url = self.unsubscribe_base + token
@@ -150,6 +156,8 @@ def prepare(newsletter, language, basis, *, subject_prefix=""):
     """Render a campaign version once: headers and both bodies, ready to personalise."""
     config = current_app.config
     subject = subject_prefix + newsletter.subject(language)
+    if not content.subject_is_safe(subject):  # a draft saved before subjects were checked
+        raise UnsafeSubject("subject cannot be used in a header")
     body = newsletter.body(language)
     boundary = "=_" + secrets.token_hex(16)  # "=_" never occurs in quoted-printable text
     with force_locale(language):

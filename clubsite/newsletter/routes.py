@@ -13,11 +13,9 @@ from sqlalchemy import select
 
 from clubsite import unit_of_work
 from clubsite.extensions import db
-from clubsite.mail import MailError
 from clubsite.newsletter import bp, content, service
 from clubsite.newsletter.counts import audience_summary
 from clubsite.newsletter.forms import NewsletterForm
-from clubsite.newsletter.inline import ensure_inline_sender
 from clubsite.newsletter.message import AddressError
 from clubsite.newsletter.models import Newsletter
 from clubsite.web.forms import EmptyForm
@@ -92,8 +90,6 @@ def _compose(newsletter):
 def campaign_detail(public_id):
     """A draft with its preview and audience, or a sent newsletter with its live progress."""
     newsletter = _newsletter_or_404(public_id)
-    if newsletter.status == "sending":
-        ensure_inline_sender()  # resumes the work after an app restart
     if newsletter.status == "draft":
         audience = audience_summary(newsletter.about_existing_services)
     else:
@@ -125,12 +121,13 @@ def campaign_test(public_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        count = service.send_test(newsletter, current_user)
-    except (MailError, AddressError):
+        with unit_of_work.write():
+            count = service.send_test(newsletter, current_user)
+    except AddressError:
         flash(_("The test mail could not be sent. Check the mail settings and try again."), "error")
     else:
-        flash(_("%(count)d test mail(s) sent to %(email)s.", count=count, email=current_user.email),
-              "success")  # fmt: skip
+        flash(_("%(count)d test mail(s) on their way to %(email)s.", count=count,
+                email=current_user.email), "success")  # fmt: skip
     return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
 
 
@@ -154,8 +151,6 @@ def campaign_action(public_id, action):
     flash(str(message), "success")
     if action == "delete":
         return redirect(url_for("newsletter.campaign_list"))
-    if action in ("send", "resume"):
-        ensure_inline_sender()
     return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
 
 

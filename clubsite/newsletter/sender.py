@@ -20,9 +20,12 @@ from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
+from clubsite.jobs import Every, job
+from clubsite.jobs.lease import moving_clock
 from clubsite.mail import MailError
 from clubsite.newsletter import tokens
 from clubsite.newsletter.audience import INCLUDED, fetch_candidates, judge
@@ -40,6 +43,13 @@ RECONNECT_DELAY = 30
 STATUS_CHECK_SECONDS = 1.0
 LEASED_POLL_SECONDS = 1.0
 IDLE_POLL_SECONDS = 30.0
+
+
+@job("newsletter", Every(5, "NEWSLETTER_EVERY_SECONDS"), _l("Sending newsletters"))
+def send_newsletters(now):
+    """The job runner's newsletter sender: everything due now, then back to the runner."""
+    report = Sender(clock=moving_clock(now)).run()
+    return {key: report[key] for key in ("sent", "retry", "failed", "cancelled")}
 
 
 def sender_id():

@@ -11,10 +11,11 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
+from clubsite import outbox
 from clubsite.database import as_utc, utcnow
 from clubsite.domain import Actor, DomainError
 from clubsite.extensions import db
-from clubsite.mail import open_transport
+from clubsite.newsletter import content
 from clubsite.newsletter.audience import select_audience
 from clubsite.newsletter.message import prepare
 from clubsite.newsletter.models import LANGUAGES, Delivery, Newsletter, new_delivery_id
@@ -41,6 +42,9 @@ def clean_content(raw):
             values[f"subject_{lang}"] = clean_text(raw.get(f"subject_{lang}"), max_len=SUBJECT_MAX)
         except ValidationError as exc:
             errors[f"subject_{lang}"] = exc.message
+        else:
+            if not content.subject_is_safe(values[f"subject_{lang}"]):
+                errors[f"subject_{lang}"] = content.MSG_UNSAFE_SUBJECT
         body = (raw.get(f"body_{lang}") or "").replace("\r\n", "\n").replace("\x00", "").strip()
         if len(body) > BODY_MAX:
             errors[f"body_{lang}"] = _l("Use at most %(max)d characters.", max=BODY_MAX)
@@ -95,6 +99,8 @@ def queue_newsletter(newsletter, *, staff, now=None):
     languages = newsletter.languages
     if not languages:
         raise NewsletterError({None: _l("Write the newsletter in at least one language.")})
+    if not all(content.subject_is_safe(newsletter.subject(lang)) for lang in languages):
+        raise NewsletterError({None: content.MSG_UNSAFE_SUBJECT})  # a draft saved before the check
     audience = select_audience(newsletter, now=now)
     if not audience.recipients:
         raise NewsletterError({None: _l("No one may receive this newsletter at the moment.")})
@@ -200,15 +206,16 @@ def progress(newsletter, *, now=None):
 
 
 def send_test(newsletter, staff):
-    """Send every written language version to the staff member's own address, marked as a test."""
+    """Queue every written language version for the staff member's own address, as a test.
+
+    Through the outbox, in the caller's write block: the job runner sends them in a moment.
+    """
     first_name = (staff.name or "").split()[0] if staff.name else None
-    sent = 0
-    with open_transport() as transport:
-        for lang in newsletter.languages:
-            prepared = prepare(newsletter, lang, "consent", subject_prefix="[TEST] ")
-            transport.send(prepared.personalise(staff.email, first_name, "test"), [staff.email])
-            sent += 1
-    return sent
+    for lang in newsletter.languages:
+        prepared = prepare(newsletter, lang, "consent", subject_prefix="[TEST] ")
+        data = prepared.personalise(staff.email, first_name, "test")
+        outbox.enqueue(data, kind="newsletter_test", to=staff.email)
+    return len(newsletter.languages)
 
 
 def find(public_id):

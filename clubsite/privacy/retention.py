@@ -11,13 +11,16 @@ erasure hooks (invoices keep their legal copy of the buyer) and what the law kee
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
 from clubsite import hooks
 from clubsite.database import utcnow
-from clubsite.domain import SYSTEM
+from clubsite.domain import SYSTEM, as_actor
 from clubsite.extensions import db
-from clubsite.privacy import audit
+from clubsite.jobs import DailyAt, job
+from clubsite.privacy import audit, consent
+from clubsite.privacy import fields as store
 from clubsite.privacy.consent import fold_state
 from clubsite.privacy.models import (
     INDEXED_FIELDS,
@@ -27,6 +30,7 @@ from clubsite.privacy.models import (
     MemberNameToken,
 )
 from clubsite.privacy.models import MemberPurpose as MP
+from clubsite.privacy.purposes import MARKETING, exit_kind
 
 CHUNK = 500  # ids per IN list: well below every database's limit on bound parameters
 NAME_FIELDS = {"first_name", "last_name"}
@@ -149,17 +153,34 @@ def _enrolments_of(member_ids):
     return enrolments, public_ids
 
 
-def _newsletter_states(member_ids):
-    """member id -> the newsletter consent state, folded from the ledger in one query per chunk."""
+def _marketing_states(member_ids):
+    """(member id, purpose) -> the consent state of each marketing purpose (the registry's
+    `marketing` flag), folded from the ledger in one query per chunk."""
     kinds = defaultdict(list)
     for chunk in _chunks(member_ids):
-        for member_id, kind in db.session.execute(
-            select(ConsentEvent.member_id, ConsentEvent.kind)
-            .where(ConsentEvent.member_id.in_(chunk), ConsentEvent.purpose == "newsletter")
+        for member_id, purpose_id, kind in db.session.execute(
+            select(ConsentEvent.member_id, ConsentEvent.purpose, ConsentEvent.kind)
+            .where(ConsentEvent.member_id.in_(chunk), ConsentEvent.purpose.in_(MARKETING))
             .order_by(ConsentEvent.id)
         ):
-            kinds[member_id].append(kind)
-    return {member_id: fold_state(kinds.get(member_id, ())) for member_id in member_ids}
+            kinds[(member_id, purpose_id)].append(kind)
+    return {key: fold_state(events) for key, events in kinds.items()}
+
+
+def _address_hashes(member_ids):
+    """member id -> the keyed hash of the member's address (one query per chunk; the addresses
+    are decrypted in memory, never written anywhere)."""
+    hashes = {}
+    for chunk in _chunks(member_ids):
+        for row in db.session.execute(
+            select(Member.id, Member.public_id, Member.email_enc).where(
+                Member.id.in_(chunk), Member.email_enc.is_not(None)
+            )
+        ):
+            email = store.read(row, ["email"]).get("email")  # None if the value is damaged
+            if email:
+                hashes[row.id] = consent.address_hash(email)
+    return hashes
 
 
 def run_retention(*, now=None, dry_run=False):
@@ -169,8 +190,8 @@ def run_retention(*, now=None, dry_run=False):
     by_purpose = expired_enrolments(now)
     expired_ids = set().union(*by_purpose.values()) if by_purpose else set()
     enrolments, public_ids = _enrolments_of(expired_ids)
-    newsletter_ids = by_purpose.get("newsletter", set())
-    states = _newsletter_states(newsletter_ids)
+    marketing_ids = set().union(*(by_purpose.get(p, set()) for p in MARKETING))
+    states = _marketing_states(marketing_ids)
     groups, whole = defaultdict(list), []
     for member_id in sorted(expired_ids):
         held = enrolments.get(member_id, {})
@@ -206,16 +227,30 @@ def run_retention(*, now=None, dry_run=False):
     return report
 
 
-def _reason(member_id, purpose_id, states):
-    unconfirmed = purpose_id == "newsletter" and states.get(member_id) == "pending"
-    return "unconfirmed" if unconfirmed else "retention"
+@job("retention", DailyAt(3, "RETENTION_HOUR"), _l("Retention: erasing what is no longer needed"))
+def retention_job(now):
+    """The job runner's daily retention run (at RETENTION_HOUR, Europe/Riga); counts only."""
+    report = run_retention(now=now)
+    return {"ended": len(report.ended), "erased": len(report.erased_members)}
+
+
+def _reason(member_id, purpose_id, states, reason="retention"):
+    """Why a purpose ends: "unconfirmed" for a consent never confirmed, else the reason."""
+    unconfirmed = purpose_id in MARKETING and states.get((member_id, purpose_id)) == "pending"
+    return "unconfirmed" if unconfirmed and reason == "retention" else reason
 
 
 def _end_group(member_ids, ending, dropped, enrolments, states, public_ids, now):
     """End the same purposes and erase the same fields for a group of members: a few statements."""
     for chunk in _chunks(member_ids):
-        if "newsletter" in ending:
-            _record_newsletter_exits(chunk, enrolments, states, now)
+        for purpose_id in ending:
+            if purpose_id in MARKETING:
+                _end_marketing(
+                    [(m, purpose_id, enrolments[m][purpose_id].basis) for m in chunk],
+                    states,
+                    now=now,
+                    actor=SYSTEM,
+                )
         db.session.execute(
             delete(MP)
             .where(MP.member_id.in_(chunk), MP.purpose.in_(ending))
@@ -249,30 +284,53 @@ def _end_group(member_ids, ending, dropped, enrolments, states, public_ids, now)
                 )
 
 
-def _record_newsletter_exits(member_ids, enrolments, states, now):
-    """Leaving the newsletter is on the ledger: an objection, or a withdrawn consent."""
-    rows = []
-    for member_id in member_ids:
-        basis = enrolments[member_id]["newsletter"].basis
-        if basis == "legitimate_interest":
-            kind = "objected"
-        elif states.get(member_id) in ("active", "pending"):
-            kind = "withdrawn"
-        else:
-            continue
-        rows.append(
-            {
-                "member_id": member_id,
-                "purpose": "newsletter",
-                "kind": kind,
-                "at": now,
-                "source": _reason(member_id, "newsletter", states),
-                "actor": SYSTEM.ledger,
-                "proof": "",
-            }
+def _end_marketing(ending, states, *, now, actor, reason="retention"):
+    """Marketing purposes ending for many members at once: (member id, purpose, basis) triples.
+
+    On the ledger: an objection to a soft opt-in, or the withdrawal of a consent still active or
+    pending (one insert). On the suppression list: every one of their addresses, whichever way
+    the purpose ends (one insert, skipping addresses already there). Runs before the addresses
+    are erased.
+    """
+    if not ending:
+        return
+    hashes = _address_hashes({member_id for member_id, _p, _b in ending})
+    events, suppressed = [], []
+    for member_id, purpose_id, basis in ending:
+        kind = exit_kind(purpose_id, basis)
+        state = states.get((member_id, purpose_id), "none")
+        if kind == "objected" or state in ("active", "pending"):
+            events.append(
+                {
+                    "member_id": member_id,
+                    "purpose": purpose_id,
+                    "kind": kind,
+                    "at": now,
+                    "source": _reason(member_id, purpose_id, states, reason),
+                    "actor": actor.ledger,
+                    "proof": "",
+                    "address_hash": hashes.get(member_id),
+                }
+            )
+        if member_id in hashes:
+            suppressed.append((hashes[member_id], kind))
+    if events:
+        db.session.execute(insert(ConsentEvent), events)
+    consent.suppress_many(suppressed)
+
+
+def _end_marketing_on_erasure(member_ids, *, actor, reason):
+    """Erasure ends every marketing purpose of the members: ledger and suppression list."""
+    ending = db.session.execute(
+        select(MP.member_id, MP.purpose, MP.legal_basis).where(
+            MP.member_id.in_(member_ids), MP.purpose.in_(MARKETING)
         )
-    if rows:
-        db.session.execute(insert(ConsentEvent), rows)
+    ).all()
+    if ending:
+        states = _marketing_states({member_id for member_id, _p, _b in ending})
+        _end_marketing(
+            [tuple(row) for row in ending], states, now=utcnow(), actor=actor, reason=reason
+        )
 
 
 def _erase_ids(member_ids, public_ids):
@@ -283,13 +341,18 @@ def erase_member_ids(member_ids, public_ids, *, actor, reason="retention"):
     """Erase whole members: erasure hooks, the journal, the audit and the delete, per chunk.
 
     Only the public ids stay, in the erasure journal, so a restored backup erases them again.
-    Enrolments, name tokens and consent events go with the row (ON DELETE CASCADE).
+    A marketing purpose they still had ends (on the ledger, and their address is suppressed);
+    their consent events stay, detached (consent.detach), as proof of what the address agreed
+    to. Enrolments and name tokens go with the row (ON DELETE CASCADE).
     """
+    actor = as_actor(actor)
     pairs = sorted(zip(member_ids, public_ids, strict=True))
     for start in range(0, len(pairs), CHUNK):
         ids = [m for m, _ in pairs[start : start + CHUNK]]
         pids = [p for _, p in pairs[start : start + CHUNK]]
         run_erasure_hooks(ids)
+        _end_marketing_on_erasure(ids, actor=actor, reason=reason)
+        consent.detach(ids)
         db.session.execute(
             insert(ErasureJournal), [{"public_id": pid, "reason": reason} for pid in pids]
         )

@@ -5,6 +5,7 @@ from importlib import import_module
 from flask import Blueprint
 
 from clubsite import hooks as registry
+from clubsite.jobs import register_jobs
 from clubsite.public import tokens
 
 bp = Blueprint("public", __name__)
@@ -14,12 +15,18 @@ ROUTE_MODULES = [
     "clubsite.public.notice_routes",
     "clubsite.public.signup_routes",
     "clubsite.public.my_data_routes",
+    "clubsite.public.mandate_routes",
+    "clubsite.public.address_routes",
 ]
+# The job runner's daily re-verification mails.
+JOB_MODULES = ["clubsite.public.reverify"]
 
 
 def init_app(app):
-    """Import the route modules, register the blueprint and the public face's hooks."""
+    """Import the route modules, register the blueprint, the public face's hooks and job."""
     for name in ROUTE_MODULES:
         import_module(name)
     registry.register_module(app, tokens)
+    for name in JOB_MODULES:
+        register_jobs(app, import_module(name))
     app.register_blueprint(bp)

@@ -1,22 +1,20 @@
-"""The public side's mails: confirm a subscription, "you are already with us", "My data" links.
+"""The public side's mails: confirm a subscription, "you are already with us", "My data" links
+and the yearly "are your details still right?".
 
-Messages are rendered inside the request (in the member's language) and handed to the mail
-transport after the transaction committed, in the background: the answer a visitor gets then
-takes the same time whether or not a mail goes out, so timing does not tell who is a member.
+Each is rendered in the member's language and put into the outbox inside the action's write
+block, so it is sent (by the job runner, retried while the mail server is away) if and only if
+the action commits. The request never talks to the mail server: the answer a visitor gets takes
+the same time whether or not a mail goes out, so timing does not tell who is a member.
 """
-
-import logging
-import threading
 
 from flask import current_app, url_for
 
-from clubsite.mail import MailError, open_transport, render_mail
+from clubsite import outbox
+from clubsite.mail import render_mail
 from clubsite.privacy import consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.public import tokens
-
-log = logging.getLogger(__name__)
 
 
 def link(endpoint, **values):
@@ -48,11 +46,14 @@ def access_url(member, kind="access"):
     return link(endpoint, token=tokens.issue(kind, member), lang=member.language)
 
 
-def signup_mails(member, created, *, by_staff=False):
-    """The messages a sign-up sends: a confirmation, a welcome, or "you are already with us"."""
+def queue_signup_mail(member, created, *, by_staff=False):
+    """Queue what a sign-up sends: a confirmation, a welcome, or "you are already with us".
+
+    Returns how many mails were queued (0 or 1).
+    """
     to, context = _context(member)
     if not to:
-        return []  # nobody to write to; the page said "if you gave an email address"
+        return 0  # nobody to write to; the page said "if you gave an email address"
     pending = consent.state(member, "newsletter") == "pending"
     confirm_url = _confirm_url(member) if pending else None
     if not created:
@@ -60,51 +61,33 @@ def signup_mails(member, created, *, by_staff=False):
     elif pending:
         template, extra = "signup_confirm", {"by_staff": by_staff}
     elif by_staff:
-        return []  # the desk gave the person the privacy notice on paper
+        return 0  # the desk gave the person the privacy notice on paper
     else:
         template, extra = "signup_welcome", {}
     message = render_mail(
         template, to=to, language=member.language, confirm_url=confirm_url, **context, **extra
     )
-    return [message]
+    outbox.enqueue(message, kind=template, member=member)
+    return 1
 
 
-def access_link_mail(member):
-    """The "open My data" mail with a 30-minute single-use link."""
+def queue_access_link(member):
+    """Queue the "open My data" mail with a 30-minute single-use link (it expires with it)."""
     to, context = _context(member)
     if not to:
-        return []
-    return [
-        render_mail(
-            "my_data_link", to=to, language=member.language, url=access_url(member), **context
-        )
-    ]
+        return 0
+    message = render_mail(
+        "my_data_link", to=to, language=member.language, url=access_url(member), **context
+    )
+    lifetime = tokens.LIFETIMES["access"]  # a link that no longer opens is not worth sending
+    outbox.enqueue(message, kind="my_data_link", member=member, valid_for=lifetime)
+    return 1
 
 
-def reverify_mail(member):
-    """The yearly "are your details still right?" mail."""
+def queue_reverify_mail(member):
+    """Queue the yearly "are your details still right?" mail."""
     to, context = _context(member)
     url = access_url(member, kind="reverify")
-    return render_mail("reverify", to=to, language=member.language, url=url, **context)
-
-
-def deliver(messages):
-    """Send rendered messages after the response, in a background thread."""
-    if not messages:
-        return
-    app = current_app._get_current_object()
-    if not app.config.get("PUBLIC_MAIL_IN_BACKGROUND", True):
-        _send(app, messages)
-        return
-    threading.Thread(target=_send, args=(app, list(messages)), daemon=True).start()
-
-
-def _send(app, messages):
-    with app.app_context():
-        try:
-            with open_transport() as transport:
-                for message in messages:
-                    transport.send(message)
-        except MailError as exc:
-            # No address or name in the log: only what went wrong.
-            log.warning("public mail not sent: %s (code %s)", type(exc).__name__, exc.code)
+    message = render_mail("reverify", to=to, language=member.language, url=url, **context)
+    outbox.enqueue(message, kind="reverify", member=member, valid_for=tokens.LIFETIMES["reverify"])
+    return 1

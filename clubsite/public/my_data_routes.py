@@ -2,15 +2,18 @@
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clubsite import unit_of_work
+from clubsite.domain import Actor
 from clubsite.downloads import download
 from clubsite.extensions import limiter
+from clubsite.fees import documents, handover, mandates
+from clubsite.fees.bank_forms import GiveMandateForm
 from clubsite.i18n import current_language, format_date
 from clubsite.members.forms import typed_values
-from clubsite.privacy import consent
+from clubsite.privacy import audit, consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 from clubsite.privacy.validation import format_iban, format_phone
@@ -42,9 +45,9 @@ def my_data():
             return redirect(url_for("public.my_data_link_sent"))
         with unit_of_work.write(form) as outcome:
             member = selfservice.request_link(form.email.data)
+            if member is not None:  # known and unknown addresses get the same answer
+                mails.queue_access_link(member)
         if outcome.ok:
-            # Rendered after the commit; known and unknown addresses get the same answer.
-            mails.deliver(mails.access_link_mail(member) if member is not None else [])
             return redirect(url_for("public.my_data_link_sent"))
     return render_template("public/my_data_request.html", form=form)
 
@@ -62,9 +65,9 @@ def _open(kind, token):
             return render_template("public/my_data_open.html", form=EmptyForm(), kind=kind)
         with unit_of_work.write():
             member = selfservice.open_from_link(kind, token)
+            open_member_session(member)  # the server-side session is written with the link
     except TokenError as exc:
         return link_invalid(exc.reason)
-    open_member_session(member)
     return redirect(url_for("public.my_data"))
 
 
@@ -93,6 +96,8 @@ BASE_KEYS = {
     "data",
     "purposes",
     "consent_events",
+    "direct_debit",  # shown in its own section, with the mandate's buttons
+    "invoices",  # listed with their PDFs (public/_my_invoices.html)
 }
 
 
@@ -108,7 +113,7 @@ def _display(name, value):
     return value
 
 
-def _render_overview(member, *, correction=None, erase=None, subscribe=None):
+def _render_overview(member, *, correction=None, erase=None, subscribe=None, mandate=None):
     language = current_language()
     export = selfservice.overview(member, language=language)
     names = selfservice.correctable_fields(member)
@@ -139,6 +144,9 @@ def _render_overview(member, *, correction=None, erase=None, subscribe=None):
         news_state=consent.state(member, "newsletter"),
         extra={k: v for k, v in export.items() if k not in BASE_KEYS and isinstance(v, list) and v},
         show=_display,
+        my_invoices=handover.member_invoices(member),
+        mandate_form=mandate or GiveMandateForm(formdata=None),
+        **mandates.self_service_context(member),
     )
 
 
@@ -168,17 +176,54 @@ def my_data_download(member, fmt):
     return download(text, f"my-data.{fmt}")
 
 
+@bp.route("/mani-dati/rekini/<public_id>.pdf")
+@member_required
+def my_data_invoice_pdf(member, public_id):
+    """One of your invoices as a PDF, in your language."""
+    invoice = handover.member_invoice(member, public_id)
+    audit.record(
+        "fees.invoice_pdf",
+        subject=member.public_id,
+        detail=invoice.number,
+        actor=Actor.member(member),
+    )
+    doc = documents.invoice_document(invoice, language=current_language())
+    return download(documents.render_pdf(doc), documents.pdf_filename(doc))
+
+
+def _address_link_sent(_response):
+    """Only a correction that mailed a link to a new address counts against the limits."""
+    return g.get("address_link_sent", False)
+
+
 @bp.route("/mani-dati/labot", methods=["POST"])
+@limiter.limit(limits.LINK_PER_CLIENT, methods=["POST"], deduct_when=_address_link_sent)
+@limiter.limit(
+    limits.LINK_PER_ADDRESS,
+    key_func=limits.address_key,
+    methods=["POST"],
+    deduct_when=_address_link_sent,
+)
 @member_required
 def my_data_correct(member):
-    """Correct your details; this also confirms they are right."""
+    """Correct your details; this also confirms they are right. A new email address counts
+    once it has confirmed itself (a link goes to it)."""
     form = CorrectionForm()
     names = selfservice.correctable_fields(member)
     with unit_of_work.write(form) as outcome:
-        changed = selfservice.correct(member, typed_values(form, names))
+        result = selfservice.correct(member, typed_values(form, names))
     if not outcome.ok:
         return _render_overview(member, correction=form)
-    flash(_("Your details are saved.") if changed else _("Nothing changed."), "success")
+    if result.new_address:
+        g.address_link_sent = True
+        message = _(
+            "We have sent a link to %(email)s. The new address counts once you open the link; "
+            "until then we keep writing to your current address.",
+            email=result.new_address,
+        )
+        flash(message, "info")
+    if result.changed or not result.new_address:
+        flash(_("Your details are saved.") if result.changed else _("Nothing changed."), "success")
     return redirect(url_for("public.my_data"))
 
 

@@ -17,7 +17,7 @@ from clubsite.members import service
 from clubsite.privacy import audit, consent, subject_access
 from clubsite.privacy import fields as store
 from clubsite.privacy.validation import ValidationError, validate_email
-from clubsite.public import tokens
+from clubsite.public import address_change, tokens
 from clubsite.registers.models import SubjectRequest
 from clubsite.registers.service import file_subject_request
 
@@ -50,7 +50,7 @@ def request_link(email_text):
     """A link request: the member the address belongs to (audited), or None.
 
     Raises a DomainError on the email field for an address that is not one; that says nothing
-    about members. The route renders the mail (mails.access_link_mail) after the write block.
+    about members. The route queues the mail (mails.queue_access_link) in the same write block.
     """
     try:
         email = validate_email(email_text)
@@ -99,11 +99,28 @@ def correctable_fields(member):
     return [name for name in service.store_fields() if name in used]
 
 
+@dataclass
+class Correction:
+    """What a correction did: the fields changed now, and a new address waiting for its link."""
+
+    changed: dict
+    new_address: str | None = None
+
+
 def correct(member, raw):
-    """Correct details (raises MemberError); correcting also marks them verified."""
+    """Correct details (raises MemberError); correcting also marks them verified.
+
+    A different email address is not stored yet: a link goes to it, and it counts once the
+    link is opened (clubsite.public.address_change).
+    """
+    new_address = address_change.typed_address(member, raw.get("email")) if "email" in raw else None
+    if new_address:
+        raw = {**raw, "email": store.read(member, ["email"]).get("email") or ""}
     changed = service.update_fields(member, raw, actor=Actor.member(member))
+    if new_address:
+        address_change.request_change(member, new_address)
     record("corrected", member.public_id, fields=changed.keys())
-    return changed
+    return Correction(changed, new_address)
 
 
 def confirm_details(member):

@@ -78,10 +78,10 @@ def signup():
             consents=consents,
             language=current_language(),
         )
+        # Into the outbox with the sign-up, for new and existing people alike (the same time).
+        mails.queue_signup_mail(member, created)
     if not outcome.ok:
         return _render_signup(form, choices)
-    # Rendered after the commit, for new and existing people alike (the same time either way).
-    mails.deliver(mails.signup_mails(member, created))
     return redirect(url_for("public.signup_thanks"))
 
 

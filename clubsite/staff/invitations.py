@@ -1,8 +1,11 @@
-"""The invitation mail with a set-password link."""
+"""The invitation mail with a set-password link, sent through the outbox."""
+
+from datetime import timedelta
 
 from flask import current_app
 
-from clubsite.mail import send_mail
+from clubsite import outbox
+from clubsite.mail import render_mail
 
 
 def invitation_url(token):
@@ -10,9 +13,9 @@ def invitation_url(token):
     return f"{current_app.config['BASE_URL'].rstrip('/')}/office/invite/{token}"
 
 
-def send_invitation(user, token):
-    """Send the set-password link to the new staff member."""
-    send_mail(
+def send_invitation(user, token, *, valid_hours):
+    """Queue the set-password link for the new staff member (in the caller's write block)."""
+    message = render_mail(
         "staff_invitation",
         to=user.email,
         language=user.language,
@@ -20,3 +23,4 @@ def send_invitation(user, token):
         url=invitation_url(token),
         club_name=current_app.config["CLUB_NAME"],
     )
+    outbox.enqueue(message, kind="staff_invitation", valid_for=timedelta(hours=valid_hours))

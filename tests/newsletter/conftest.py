@@ -30,7 +30,8 @@ def enrol(app):
             raw,
             purposes,
             source="staff",
-            actor="system",
+            # Only the person confirms a consent (double opt-in); unconfirmed: the desk adds it.
+            actor="member" if confirmed else "system",
             language=language,
             legal_bases={"newsletter": basis} if basis else None,
             consent_confirmed=confirmed,

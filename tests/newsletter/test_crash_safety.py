@@ -40,7 +40,6 @@ def sender_env(app, mailbox, tmp_path):
             "NEWSLETTER_RATE_PER_SECOND": rate,
             "NEWSLETTER_BATCH_SIZE": batch,
             "NEWSLETTER_LEASE_SECONDS": lease,
-            "NEWSLETTER_INLINE_SENDER": False,
         }
         (folder / "config.py").write_text("".join(f"{k} = {v!r}\n" for k, v in settings.items()))
         return {**os.environ, "CLUBSITE_INSTANCE_PATH": str(folder)}

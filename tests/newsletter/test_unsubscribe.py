@@ -1,15 +1,20 @@
 """One-click unsubscribe: POST leaves at once, GET changes nothing, forged tokens change nothing."""
 
+from datetime import timedelta
+
 import pytest
 from itsdangerous import Signer
 from sqlalchemy import func, select
 
+from clubsite.database import utcnow
 from clubsite.extensions import db
 from clubsite.newsletter import tokens
 from clubsite.newsletter.audience import audience_for
 from clubsite.newsletter.models import Delivery
 from clubsite.privacy import consent, fields
 from clubsite.privacy.models import ConsentEvent, Member
+from tests.conftest import csrf_token
+from tests.public.helpers import links_in
 
 
 def _delivery(campaign, member):
@@ -119,3 +124,81 @@ def test_unsubscribe_cancels_queued_mail_of_other_newsletters(client, enrol, que
     client.post(_path(_delivery(first, member)))
     db.session.expire_all()
     assert _delivery(second, member).status == "cancelled"
+
+
+def _sent_days_ago(campaign, member, days):
+    delivery = _delivery(campaign, member)
+    delivery.sent_at = utcnow() - timedelta(days=days)
+    db.session.commit()
+    return delivery
+
+
+def test_a_link_works_for_400_days_after_the_mail_went_out(client, member_and_link):
+    """On day 399 the link still unsubscribes; an expired one changes nothing, on GET or on
+    the one-click POST, and its page offers to mail a fresh link instead."""
+    member, campaign, path = member_and_link
+    _sent_days_ago(campaign, member, 401)
+    before = _ledger_size()
+    page = client.get(path)
+    assert page.status_code == 410
+    text = page.get_data(as_text=True)
+    assert 'name="email"' in text and "/jaunumi/atteikties" in text
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 410
+    db.session.expire_all()
+    assert _ledger_size() == before and consent.state(member, "newsletter") == "active"
+    assert not consent.is_suppressed("liga@example.lv")
+    _sent_days_ago(campaign, member, 399)
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    db.session.expire_all()
+    assert consent.state(member, "newsletter") == "withdrawn"
+
+
+def _ask(client, email):
+    token = csrf_token(client, "/jaunumi/atteikties")
+    return client.post("/jaunumi/atteikties", data={"email": email, "csrf_token": token})
+
+
+def test_the_expired_page_mails_a_fresh_one_click_link(client, mailbox, member_and_link):
+    """Typing the address: the same answer for every address; a mail only to one that gets
+    the news; its link unsubscribes with one click."""
+    member, _campaign, _path = member_and_link
+    answers = [_ask(client, email) for email in ("nobody@example.lv", "liga@example.lv")]
+    assert {a.status_code for a in answers} == {302}
+    assert len({a.headers["Location"] for a in answers}) == 1
+    [mail] = mailbox.wait_for(1)
+    mailbox.flush()
+    assert [m["to"] for m in mailbox.messages] == [["liga@example.lv"]]
+    link = next(u for u in links_in(mail["message"]) if "/u/" in u)
+    fresh = "/u/" + link.rsplit("/u/", 1)[1]
+    assert client.get(fresh).status_code == 200
+    assert client.post(fresh, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    db.session.expire_all()
+    assert consent.state(member, "newsletter") == "withdrawn"
+    assert consent.is_suppressed("liga@example.lv")
+
+
+def test_a_typed_address_without_the_news_gets_no_mail(client, mailbox, enrol):
+    """A member who does not receive the news (and a typo) get no link; a typo is pointed out."""
+    enrol(["access", "fees"], email="ieva@example.lv")
+    assert _ask(client, "ieva@example.lv").status_code == 302
+    assert _ask(client, "ieva(at)example.lv").status_code == 200
+    mailbox.flush()
+    assert mailbox.messages == []
+
+
+def test_a_fresh_link_works_for_seven_days(client, member_and_link):
+    """The mailed link has a life of its own, also finite."""
+    member, _campaign, _path = member_and_link
+    late = tokens.make_member_token(member.public_id, issued_at=utcnow() - timedelta(days=8))
+    assert client.get("/u/" + late).status_code == 410
+    assert client.post("/u/" + late, data={"List-Unsubscribe": "One-Click"}).status_code == 410
+    db.session.expire_all()
+    assert consent.state(member, "newsletter") == "active"
+    forged = late[:-4] + ("abcd" if not late.endswith("abcd") else "efgh")
+    assert client.get("/u/" + forged).status_code == 404
+
+
+def test_requests_for_a_fresh_link_are_rate_limited_per_address(client):
+    """A flood of requests for one address is stopped."""
+    statuses = [_ask(client, "target@example.lv").status_code for _ in range(4)]
+    assert statuses == [302] * 3 + [429]

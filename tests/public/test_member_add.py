@@ -44,7 +44,8 @@ def test_form_asks_the_chosen_purposes_fields(client_for):
 
 
 def test_staff_adds_a_member_with_proof_of_consent(client_for, mailbox):
-    """Proof of consent makes it count at once; the ledger names the staff member and the proof."""
+    """Proof of consent is kept on the ledger, naming the staff member, but the consent still
+    waits for the person: a confirmation mail goes out and it is pending until they confirm."""
     staff = client_for("admin")
     values = {**ANNA, "iban": "LV80BANK0000435195001", "personal_code": "320000-00000"}
     response = _post(
@@ -57,10 +58,12 @@ def test_staff_adds_a_member_with_proof_of_consent(client_for, mailbox):
     (member,) = all_members()
     assert member.language == "en"
     assert response.headers["Location"].endswith(f"/office/members/{member.public_id}")
-    assert news_state(member) == "active"
+    assert news_state(member) == "pending"
     given = db.session.scalars(select(ConsentEvent).where(ConsentEvent.kind == "given")).one()
     assert given.proof == "signed paper form, 12.03.2026"
     assert given.actor == f"staff:{staff.staff_user.public_id}"
+    confirmed = select(ConsentEvent).where(ConsentEvent.kind == "confirmed")
+    assert db.session.scalars(confirmed).all() == []
     fees = db.session.scalars(select(MemberPurpose).where(MemberPurpose.purpose == "fees")).one()
     assert fees.source == "staff" and "iban" in fees.field_list
     assert not member.has_field("phone")  # not asked for these purposes, so not stored
@@ -68,7 +71,9 @@ def test_staff_adds_a_member_with_proof_of_consent(client_for, mailbox):
         select(AuditEvent).where(AuditEvent.action == "member.created")
     ).one()
     assert audit.actor_id == staff.staff_user.public_id
-    assert mailbox.messages == []
+    message = mailbox.wait_for(1)[0]["message"]
+    assert message["To"] == ANNA["email"]
+    assert "/apstiprinat/" in message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_without_proof_a_confirmation_mail_goes_out(client_for, mailbox):
@@ -89,7 +94,7 @@ def test_soft_opt_in_needs_a_membership(client_for):
     page = _post(
         staff, ["newsletter"], {"email": "x@example.lv"}, newsletter_basis="legitimate_interest"
     ).get_data(as_text=True)
-    assert "News about similar services without consent is only for members" in page
+    assert "on legitimate interest is only for current members of the club" in page
     assert 'value="x@example.lv"' in page
     assert all_members() == []
     _post(staff, ["access", "newsletter"], {**ANNA}, newsletter_basis="legitimate_interest")

@@ -42,9 +42,14 @@ class _Handler:
 
 
 class Mailbox:
-    """Collects every message the app sends; can answer 4xx/5xx for chosen recipients."""
+    """Collects every message the app sends; can answer 4xx/5xx for chosen recipients.
 
-    def __init__(self):
+    `deliver` runs the outbox job (what the job runner does every few seconds): the app only
+    writes mail into its outbox, so `flush()` and `wait_for()` send what waits there first.
+    """
+
+    def __init__(self, deliver=None):
+        self.deliver = deliver
         self.messages = []
         self.lock = threading.Lock()
         self.port = free_port()
@@ -69,14 +74,20 @@ class Mailbox:
         with self.lock:
             return [m for m in self.messages if address in m["to"]]
 
+    def flush(self):
+        """Send what waits in the app's outbox now, as the job runner would."""
+        if self.deliver is not None:
+            self.deliver()
+
     def wait_for(self, count, timeout=10):
-        """Wait until at least count messages arrived; return them."""
+        """Run the outbox job until at least count messages arrived; return them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.flush()
             with self.lock:
                 if len(self.messages) >= count:
                     return list(self.messages)
-            time.sleep(0.02)
+            time.sleep(0.05)
         raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
 
 
