@@ -47,7 +47,7 @@ DEFAULTS = {
     "INVOICE_REMINDER_LATE_DAYS": 7,
     # SEPA direct debit (fees sepa-export): the club as creditor. Empty: no collection files.
     "SEPA_CREDITOR_ID": "",  # creditor identifier from the bank, e.g. LV53ZZZ40000000000
-    "SEPA_CREDITOR_IBAN": "",  # the account collections are paid into
+    "SEPA_CREDITOR_IBAN": "",  # the account collections are paid into; empty: CLUB_IBAN
     "SEPA_CREDITOR_BIC": "",  # that account's bank (BIC), e.g. HABALV22
     "SEPA_CREDITOR_NAME": "",  # empty: CLUB_NAME
     # Bank statements (fees import-statement): the largest file read, and how long the payer's

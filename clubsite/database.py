@@ -1,5 +1,6 @@
 """Database engine settings: SQLite in WAL (deferred reads, immediate writes), or PostgreSQL."""
 
+import os
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,20 +52,63 @@ def configure_sqlite(engine: Engine):
     """
     if engine.dialect.name != "sqlite":
         return
+    path = sqlite_file(engine)
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(_dialect, _record, _args, _kwargs):
+        if path:
+            create_private(path)  # before SQLite creates it with the umask's mode
+        # returning None: SQLAlchemy goes on to connect as usual
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        if path:
+            make_private(path)  # SQLite gives -wal and -shm the database file's mode
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        if path:
+            make_private(path)  # the -wal and -shm files exist from here on
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+def sqlite_file(engine):
+    """The path of an SQLite engine's database file, or None (in memory)."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def create_private(path):
+    """Create an empty database file readable by its owner only (0600), like the keys.
+
+    SQLite would create it with the process's umask (usually 0644); an empty file is a valid
+    database, so it is made first, privately, and SQLite opens it.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a folder that does not exist yet: SQLite reports that itself
+
+
+def make_private(path):
+    """Mode 0600 for the database file and its -wal and -shm files, where they exist."""
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except OSError:
+            continue
 
 
 def utcnow():

@@ -79,4 +79,6 @@ __all__ = [
     "SepaBatch",
     "StatementImport",
     "StatementLine",
+    "DamagedValue",
+    "PreparedExport",
 ]

@@ -3,7 +3,15 @@
 from clubsite.database import utcnow
 from clubsite.extensions import db
 
-REASONS = ("allowed", "unknown_card", "no_membership", "not_started", "expired", "unpaid")
+REASONS = (
+    "allowed",
+    "unknown_card",
+    "no_membership",
+    "not_started",
+    "expired",
+    "unpaid",
+    "paused",
+)
 
 
 class CheckIn(db.Model):

@@ -1,6 +1,6 @@
 """Reception check-in: one field for the card, a big answer, every attempt logged."""
 
-from flask import render_template
+from flask import render_template, url_for
 from flask_login import current_user
 
 from clubsite import unit_of_work
@@ -25,4 +25,7 @@ def checkin():
             form.card.data = ""  # ready for the next card
         else:
             result = None
-    return render_template("backoffice/checkin.html", form=form, result=result)
+    desk_url = None
+    if result is not None and result.member_public_id and current_user.can("desk"):
+        desk_url = url_for("backoffice.desk_member", public_id=result.member_public_id)
+    return render_template("backoffice/checkin.html", form=form, result=result, desk_url=desk_url)

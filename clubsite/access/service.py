@@ -39,6 +39,7 @@ class CheckInResult:
     decision: Decision
     first_name: str = ""
     at: object = None
+    member_public_id: str = ""  # known card: for the desk's link (sell, renew, pause)
 
 
 def check_in(text, *, user, location_id=None, now=None):
@@ -68,7 +69,7 @@ def check_in(text, *, user, location_id=None, now=None):
             detail=decision.reason,
             actor=Actor.staff(user),
         )
-    return CheckInResult(decision, first_name, now)
+    return CheckInResult(decision, first_name, now, member.public_id if member else "")
 
 
 def recent_check_ins(user, *, limit=10, now=None):

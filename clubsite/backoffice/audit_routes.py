@@ -21,6 +21,7 @@ from clubsite.staff.models import StaffUser
 from clubsite.web import office
 from clubsite.web.forms import EmptyForm
 from clubsite.web.guard import requires
+from clubsite.web.params import parse_day, parse_int
 
 PAGE_SIZE = 100
 
@@ -32,13 +33,6 @@ REASONS = {
 }
 
 
-def _parse_day(text):
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date() if text else None
-    except ValueError:
-        return None
-
-
 def _events(args):
     """The newest events first, filtered by the query string, one page (keyset pagination)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE_SIZE)
@@ -48,15 +42,16 @@ def _events(args):
         query = query.where(AuditEvent.subject_id == args["subject"].strip())
     if args.get("action"):
         query = query.where(AuditEvent.action.startswith(args["action"].strip()))
-    day_from, day_to = _parse_day(args.get("from")), _parse_day(args.get("to"))
+    day_from, day_to = parse_day(args.get("from")), parse_day(args.get("to"))
     if day_from:
         query = query.where(AuditEvent.at >= datetime.combine(day_from, time(), CLUB_TZ))
     if day_to:
         query = query.where(
             AuditEvent.at < datetime.combine(day_to + timedelta(1), time(), CLUB_TZ)
         )
-    if args.get("before", "").isdigit():
-        query = query.where(AuditEvent.id < int(args["before"]))
+    before = parse_int(args.get("before"))  # bounded: a huge number is ignored, not a 500
+    if before:
+        query = query.where(AuditEvent.id < before)
     return db.session.scalars(query).all()
 
 

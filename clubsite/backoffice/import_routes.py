@@ -2,7 +2,10 @@
 
 The file is read in memory (never written to disk) and kept between the steps as an encrypted,
 short-lived database row (clubsite.members.import_files). Each step re-reads it and re-checks
-every row, so the import does exactly what the last report said.
+every row, outside any write. The import then writes the rows in batches, each batch one short
+write of its own, so the write lock is never held for the whole file; people registered by an
+earlier batch or by anyone else meanwhile are skipped, and the upload is discarded with the
+last batch.
 """
 
 import io
@@ -13,13 +16,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
 from wtforms import BooleanField, SelectField, TextAreaField
 
 from clubsite import unit_of_work
 from clubsite.domain import Actor, NotFound
 from clubsite.errors import render_error
-from clubsite.extensions import db
 from clubsite.members import import_files, importer
 from clubsite.privacy import audit, consent
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
@@ -154,20 +155,24 @@ def member_import_check(upload_id):
     if action in ("check", "import", "import_valid") and form.validate_on_submit():
         plan, options = _plan(form, table)
         if plan is not None and action != "check" and _confirmed(form, plan, action):
-            with unit_of_work.write(form) as outcome:
-                created = _import(upload_id, plan, options, only_valid=action == "import_valid")
-            if outcome.ok:
-                return render_template(
-                    "backoffice/import/done.html",
-                    created=created,
-                    plan=plan,
-                    labels=importer.TARGETS,
-                )
-            if isinstance(outcome.error, NotFound):  # imported or discarded by another click
+            try:
+                result = _import(upload_id, plan, options, only_valid=action == "import_valid")
+            except NotFound:  # imported or discarded by another click
                 flash(_("This upload has expired. Please upload the file again."), "error")
                 return redirect(url_for("backoffice.member_import"))
-            if isinstance(outcome.error, importer.ImportStale):
-                plan, options = _plan(form, table)  # the report as it stands now
+            except importer.ImportProblem as exc:
+                unit_of_work.apply_to_form(form, exc)
+                if isinstance(exc, importer.ImportInterrupted):
+                    plan, options = _plan(form, table)  # the report as it stands now
+            else:
+                return render_template(
+                    "backoffice/import/done.html",
+                    result=result,
+                    plan=plan,
+                    existing=sorted(plan.existing + result.skipped),
+                    refused=len({number for number, _field, _message in plan.refused}),
+                    labels=importer.TARGETS,
+                )
     # The preview shows personal data from the file: record who looked at which fields.
     audit.record(
         "member.import_previewed",
@@ -216,17 +221,18 @@ def _confirmed(form, plan, action):
 
 
 def _import(upload_id, plan, options, *, only_valid):
-    """Inside the write: claim the upload, enrol the checked rows, discard the file."""
-    upload = db.session.scalar(
-        select(import_files.ImportUpload).where(import_files.ImportUpload.public_id == upload_id)
+    """Enrol the checked rows, each batch in a short write of its own; the first batch claims
+    the upload (NotFound when another click imported or discarded it), the last discards it."""
+    staff_id = current_user.id
+    return importer.run_batches(
+        plan,
+        options,
+        actor=Actor.staff(current_user),
+        only_valid=only_valid,
+        transaction=unit_of_work.write,
+        on_first=lambda: import_files.claim_upload(staff_id, upload_id),
+        on_last=lambda: import_files.discard_upload_id(upload_id),
     )
-    if upload is None:  # a second click: the first one imported it (or it was discarded)
-        raise NotFound()
-    created = importer.run_import(
-        plan, options, actor=Actor.staff(current_user), only_valid=only_valid
-    )
-    import_files.discard_upload(upload)
-    return created
 
 
 @office.errorhandler(413)

@@ -17,7 +17,6 @@ class MemberCorrectionForm(FlaskForm):
     field_names = ()
 
 
-
 def correction_form_for(view, formdata=None):
     """A form with one input per editable field the staff member may see, filled in."""
     names = [name for name in EDITABLE if name in _used_fields(view)]

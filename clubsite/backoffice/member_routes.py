@@ -12,16 +12,19 @@ from sqlalchemy import select
 from clubsite import unit_of_work
 from clubsite.backoffice.member_forms import correction_form_for
 from clubsite.domain import Actor
-from clubsite.downloads import download
 from clubsite.extensions import db
 from clubsite.locations import Location
 from clubsite.members import search, service
 from clubsite.privacy import access, audit, subject_access
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
 from clubsite.privacy.retention import erasure_preview
-from clubsite.web import office
+from clubsite.registers.forms import LABELS as REGISTER_LABELS
+from clubsite.registers.service import pending_requests_for
+from clubsite.web import exports, office
 from clubsite.web.forms import EmptyForm
 from clubsite.web.guard import requires
+from clubsite.web.limits import member_search_limit
+from clubsite.web.params import int_arg
 
 
 def _member_or_404(public_id, action="view"):
@@ -38,6 +41,7 @@ def _actor():
 
 @office.route("/members", methods=["GET", "POST"])
 @requires("members.view")
+@member_search_limit
 def member_list():
     """Search box and a page of members the staff member may see (names only).
 
@@ -46,8 +50,8 @@ def member_list():
     """
     form = EmptyForm()
     query = request.form.get("q", "").strip()[:100] if form.validate_on_submit() else ""
-    location = request.args.get("location", type=int)
-    before = request.args.get("before", type=int)
+    location = int_arg("location")
+    before = int_arg("before")
     if query:
         kind, members = search.search_members(current_user, query, location_id=location)
         audit.record("member.search", detail=f"kind={kind}", actor=_actor())
@@ -87,6 +91,9 @@ def member_detail(public_id):
         bases=LEGAL_BASES,
         may=lambda action: access.may(current_user, action, member),
         action_form=EmptyForm(),
+        pending_requests=pending_requests_for(member.public_id),
+        register_labels=REGISTER_LABELS,
+        may_open_register=current_user.can("registers"),
     )
 
 
@@ -174,16 +181,26 @@ def member_erase(public_id):
     )
 
 
-@office.route("/members/<public_id>/export.<fmt>")
+@office.route("/members/<public_id>/export.<fmt>", methods=["GET", "POST"])
 @requires("members.export")
 def member_export(public_id, fmt):
-    """Everything held about the member, for a subject access request (JSON or CSV)."""
+    """Everything held about the member, for a subject access request (JSON or CSV), as an
+    encrypted archive by default (clubsite.web.exports)."""
     member = _member_or_404(public_id, "export")
     if fmt not in ("json", "csv"):
         abort(404)
-    export = subject_access.gather(member, language=member.language)
-    audit.record(
-        "member.exported", subject=member.public_id, fields=list(export["data"]), actor=_actor()
+
+    def make():
+        export = subject_access.gather(member, language=member.language)
+        audit.record(
+            "member.exported", subject=member.public_id, fields=list(export["data"]), actor=_actor()
+        )
+        return subject_access.as_json(export) if fmt == "json" else subject_access.as_csv(export)
+
+    return exports.offer(
+        make,
+        f"member-{member.public_id}.{fmt}",
+        kind="member",
+        title=_("Export a member's data (%(format)s)", format=fmt.upper()),
+        back_url=url_for("backoffice.member_detail", public_id=public_id),
     )
-    body = subject_access.as_json(export) if fmt == "json" else subject_access.as_csv(export)
-    return download(body, f"member-{member.public_id}.{fmt}")

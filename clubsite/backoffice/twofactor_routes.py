@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from clubsite import unit_of_work
 from clubsite.backoffice.forms import TwoFactorCodeForm, TwoFactorRolesForm
+from clubsite.domain import Actor
 from clubsite.extensions import db, limiter
 from clubsite.staff import auth, service, twofactor
 from clubsite.staff.models import StaffUser
@@ -124,7 +125,7 @@ def twofactor_roles():
     form = TwoFactorRolesForm(roles=sorted(twofactor.required_roles()))
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
-            twofactor.set_required_roles(form.roles.data)
+            twofactor.set_required_roles(form.roles.data, actor=Actor.staff(current_user))
         if outcome.ok:
             flash(
                 _("Saved. Staff of these roles set up two-factor sign-in at their next step."),
@@ -147,7 +148,7 @@ def twofactor_reset(public_id):
         abort(404)
     if EmptyForm().validate_on_submit() and twofactor.is_enabled(user):
         with unit_of_work.write():
-            twofactor.reset(user)
+            twofactor.reset(user, actor=Actor.staff(current_user))
         flash(
             _("Two-factor sign-in has been removed. The staff member can set it up again."),
             "success",

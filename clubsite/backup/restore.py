@@ -22,12 +22,13 @@ from pathlib import Path
 
 import flask_migrate
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import DateTime, delete, literal, select, update
 
 from clubsite.backup.container import BackupError, extract_backup
 from clubsite.backup.schema import check_live_at_head, check_revision
 from clubsite.backup.service import backup_key, create_backup, sqlite_path, work_dir
 from clubsite.backup.stages import JournalMoved, PostgresStage, SqliteStage
+from clubsite.database import utcnow
 from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.jobs.models import JobRun
@@ -166,10 +167,33 @@ def _replay(journal, suppressions, report):
     # Sessions and links from the backup's time may since have been ended or used.
     db.session.execute(delete(StaffSession))
     db.session.execute(delete(SetupToken).where(SetupToken.used_at.is_(None)))
+    _revoke_member_links()
     # Mail that waited at the backup's time has most likely gone out since: sending it again
     # would mail people twice (with links of that time). Leases of that time hold nothing now.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.status.in_(OPEN_STATUSES)))
     db.session.execute(update(JobRun).values(lease_owner=None, lease_until=None))
+
+
+def _revoke_member_links():
+    """End every "My data" session and every link mailed before the restore.
+
+    A link revoked since the backup (an address change) would otherwise work again: moving
+    every member's link generation on makes all older links expire. The tables belong to the
+    public face, so they are named here rather than imported.
+    """
+    tables = db.metadata.tables
+    db.session.execute(delete(tables["member_session"]))
+    generations = tables["link_generation"]
+    now = utcnow()
+    db.session.execute(
+        update(generations).values(generation=generations.c.generation + 1, changed_at=now)
+    )
+    without = select(Member.id, literal(1), literal(now, DateTime(timezone=True))).where(
+        ~Member.id.in_(select(generations.c.member_id))
+    )
+    db.session.execute(
+        generations.insert().from_select(["member_id", "generation", "changed_at"], without)
+    )
 
 
 def _erase_again(entries, report):

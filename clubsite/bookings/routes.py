@@ -20,6 +20,7 @@ from clubsite.web import office
 from clubsite.web.forms import EmptyForm
 from clubsite.web.guard import requires
 from clubsite.web.panels import home_panel
+from clubsite.web.params import FIRST_DAY, LAST_DAY
 
 
 @office.app_template_filter("weekday")
@@ -31,9 +32,11 @@ def weekday_name(day):
 def _day_arg():
     """The ?day= of the page (a date is no personal data), else today in Riga."""
     try:
-        return parse_day(request.args.get("day")) if request.args.get("day") else today_local()
+        day = parse_day(request.args.get("day")) if request.args.get("day") else today_local()
     except BookingError:
         return today_local()
+    # Bounded (clubsite.web.params): a day at the calendar's edge overflows a day later.
+    return day if FIRST_DAY <= day <= LAST_DAY else today_local()
 
 
 def _actor():

@@ -18,6 +18,7 @@ from clubsite.database import utcnow
 from clubsite.demo.activity import make_activity
 from clubsite.demo.people import Generator
 from clubsite.demo.writer import Indexer, Writer, taken_indexes
+from clubsite.domain import SYSTEM
 from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.privacy.models import ErasureJournal, Member
@@ -64,7 +65,7 @@ def seed(count, *, force=False, seed_value=SEED, progress=None):
     if activity is not None:
         activity.finish()
     _journal_erased(erased, now, generator.rnd)
-    audit.record("demo.seeded", detail=f"members={count}", actor=("system", None))
+    audit.record("demo.seeded", detail=f"members={count}", actor=SYSTEM)
     _reset_sequences()
     db.session.commit()
     return time.perf_counter() - started

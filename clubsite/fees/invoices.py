@@ -11,12 +11,13 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from clubsite.database import new_public_id
 from clubsite.domain import as_actor
 from clubsite.extensions import db
+from clubsite.fees.lapse import lapse_memberships
 from clubsite.fees.models import PAYMENT_METHODS, Invoice, InvoiceCounter, Membership, Payment
 from clubsite.fees.terms import FeesError, check_version, next_period, sync_purposes
 from clubsite.i18n import today_local
@@ -24,9 +25,9 @@ from clubsite.privacy import audit
 from clubsite.privacy import fields as store
 from clubsite.privacy.crypto import decrypt_field, encrypt_field
 from clubsite.privacy.models import Member
+from clubsite.privacy.purposes import PURPOSES
 
 DEFAULT_DUE_DAYS = 14
-LEGAL_YEARS = 5  # accounting law: 5 years after the end of the financial (calendar) year
 
 
 def lock_counter(year):
@@ -54,9 +55,15 @@ def next_number(year):
     return f"{year}-{counter.last_number:06d}"
 
 
+def legal_years():
+    """Years an invoice is kept after its financial (calendar) year: the fees purpose's registry
+    (accounting law: 5)."""
+    return PURPOSES["fees"].retention.legal_years
+
+
 def legal_keep_until(*days):
-    """The last day an invoice must be kept: 5 years after the end of its latest financial year."""
-    return date(max(d.year for d in days) + LEGAL_YEARS, 12, 31)
+    """The last day an invoice must be kept: legal_years() after its latest financial year."""
+    return date(max(d.year for d in days) + legal_years(), 12, 31)
 
 
 def _encrypt(invoice, column, text):
@@ -139,11 +146,14 @@ def generate_invoices(period_first, period_last, *, today=None, actor=None):
     """Invoice every active membership for each of its periods starting in the given days.
 
     Idempotent: a period already invoiced extends the membership past it, so a second run (even
-    a concurrent one, which waits for the counter lock) finds nothing left to do.
+    a concurrent one, which waits for the counter lock) finds nothing left to do. Memberships
+    whose grace is over lapse first (clubsite.fees.lapse), even before the daily run, so they
+    are not invoiced again.
     """
     today = today or today_local()
     # Take the counter lock first: concurrent runs queue here and then see each other's work.
     lock_counter(today.year)
+    lapse_memberships(today)
     memberships = db.session.scalars(
         select(Membership)
         .where(Membership.status == "active", Membership.ends_on < period_last)
@@ -271,11 +281,15 @@ def invoice_by_public_id(public_id):
 
 
 def overdue_query(today=None, *, grace_days=0):
-    """Open invoices whose due date passed more than grace_days ago, oldest first."""
+    """Open invoices whose due date passed more than grace_days ago, oldest first.
+
+    An invoice the bank is collecting by direct debit is not overdue until it comes back.
+    """
     today = today or today_local()
     return (
         select(Invoice)
         .where(Invoice.status == "open", Invoice.due_on < today - timedelta(days=grace_days))
+        .where(or_(Invoice.collection_status.is_(None), Invoice.collection_status != "sent"))
         .order_by(Invoice.due_on, Invoice.id)
     )
 

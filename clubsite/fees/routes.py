@@ -10,13 +10,13 @@ from wtforms.fields.choices import SelectChoice
 
 from clubsite import unit_of_work
 from clubsite.domain import Actor
-from clubsite.downloads import download
 from clubsite.extensions import db
-from clubsite.fees import export, invoices, service, terms
+from clubsite.fees import export, invoices, mailing, service, terms
 from clubsite.fees.forms import (
     METHOD_LABELS,
     PERIOD_LABELS,
     STATUS_LABELS,
+    AgreeForm,
     EndMembershipForm,
     GenerateForm,
     PaymentForm,
@@ -31,8 +31,9 @@ from clubsite.members.search import search_members
 from clubsite.members.service import member_by_public_id
 from clubsite.privacy import access
 from clubsite.privacy.models import Member
-from clubsite.web import office
+from clubsite.web import exports, office
 from clubsite.web.guard import requires
+from clubsite.web.params import parse_day
 
 LABELS = {"periods": PERIOD_LABELS, "methods": METHOD_LABELS, "statuses": STATUS_LABELS}
 OVERDUE_PAGE = 200
@@ -81,7 +82,13 @@ def fees_plans():
     form = PlanForm()
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
-            service.create_plan(form.name.data, form.price.cents, form.period.data, actor=_actor())
+            service.create_plan(
+                form.name.data,
+                form.price.cents,
+                form.period.data,
+                grace_days=form.grace_days.data,
+                actor=_actor(),
+            )
         if outcome.ok:
             flash(_("The plan is saved."), "success")
             return redirect(url_for("backoffice.fees_plans"))
@@ -107,6 +114,7 @@ def fees_plan_edit(public_id):
                 price_cents=form.price.cents,
                 period=form.period.data,
                 active=form.active.data,
+                grace_days=form.grace_days.data,
                 expected_version=form.version.data,
                 actor=_actor(),
             )
@@ -127,9 +135,18 @@ def fees_generate():
         return redirect(url_for("backoffice.fees_home"))
     first = datetime.strptime(form.month.data, "%Y-%m").date()
     last = terms.add_months(first, 1) - timedelta(days=1)
-    with unit_of_work.write():
-        issued = len(invoices.generate_invoices(first, last, actor=_actor()))
-    flash(_("%(count)d invoices issued.", count=issued), "success")
+    with unit_of_work.write():  # each invoice is mailed, or kept at the desk (fees.mailing)
+        report = mailing.issue_and_queue(first, last, actor=_actor())
+    flash(
+        _(
+            "%(count)d invoices issued: %(mailed)d sent by email, %(desk)d to hand over at the "
+            "desk.",
+            count=report.issued,
+            mailed=report.mailed,
+            desk=report.desk,
+        ),
+        "success",
+    )
     return redirect(url_for("backoffice.fees_home"))
 
 
@@ -149,13 +166,10 @@ def fees_overdue():
 
 
 def _parse_day(text, default):
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date() if text else default
-    except ValueError:
-        return None
+    return parse_day(text) if text else default  # bounded (clubsite.web.params): None if bad
 
 
-@office.route("/fees/export")
+@office.route("/fees/export", methods=["GET", "POST"])
 @requires("fees")
 def fees_export():
     """Download invoices or payments of a date range as CSV (default: last month's invoices)."""
@@ -169,9 +183,14 @@ def fees_export():
         return redirect(url_for("backoffice.fees_home"))
     kind = "payments" if request.args.get("kind") == "payments" else "invoices"
     make = export.payments_csv if kind == "payments" else export.invoices_csv
-    body = make(first, last, actor=_actor())  # the export's audit event goes at the end
     filename = f"{kind}-{first.isoformat()}-{last.isoformat()}.csv"
-    return download(body, filename)
+    return exports.offer(  # clubsite.web.exports: an encrypted archive unless chosen otherwise
+        lambda: make(first, last, actor=_actor()),  # its audit event goes at the end
+        filename,
+        kind=f"fees:{kind}",
+        title=_("Export for the bookkeeper"),
+        back_url=url_for("backoffice.fees_home"),
+    )
 
 
 def _member_or_404(public_id=None, member_id=None):
@@ -210,6 +229,7 @@ def fees_member(public_id):
         form=form,
         memberships=service.memberships_of(member),
         end_form=EndMembershipForm(),
+        agree_form=AgreeForm(),
         invoices=invoice_rows,
         totals={"invoiced": invoiced, "paid": paid, "balance": balance},
         decision=decide(member, today_local()),
@@ -235,6 +255,30 @@ def fees_membership_end(public_id):
             )
         if outcome.ok:
             flash(_("The membership will not be renewed."), "success")
+    for errors in form.errors.values():
+        for message in errors:
+            flash(str(message), "error")
+    return redirect(url_for("backoffice.fees_member", public_id=member.public_id))
+
+
+@office.route("/fees/memberships/<public_id>/agree", methods=["POST"])
+@requires("fees")
+def fees_membership_agree(public_id):
+    """Record until when staff agreed the membership is valid (covered without paid invoices)."""
+    membership = service.membership_by_public_id(public_id) or abort(404)
+    member = _member_or_404(member_id=membership.member_id)
+    form = AgreeForm()
+    if form.validate_on_submit():
+        with unit_of_work.write(form) as outcome:
+            service.agree_membership(
+                membership,
+                member,
+                agreed_until=form.agreed_until.data,
+                expected_version=form.version.data,
+                actor=_actor(),
+            )
+        if outcome.ok:
+            flash(_("The agreement is saved."), "success")
     for errors in form.errors.values():
         for message in errors:
             flash(str(message), "error")

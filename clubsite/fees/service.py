@@ -14,7 +14,7 @@ from clubsite.database import utcnow
 from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.fees.invoices import issue_invoice, lock_counter
-from clubsite.fees.models import PERIODS, Membership, Plan
+from clubsite.fees.models import DEFAULT_GRACE_DAYS, PERIODS, Membership, Plan
 from clubsite.fees.terms import (
     FeesError,
     check_version,
@@ -28,6 +28,19 @@ from clubsite.privacy import audit
 from clubsite.privacy.validation import ValidationError, clean_text
 
 # -- plans ---------------------------------------------------------------------------------------
+
+
+MAX_GRACE_DAYS = 92
+
+
+def _clean_grace(grace_days):
+    if grace_days is None:
+        return DEFAULT_GRACE_DAYS
+    if not isinstance(grace_days, int) or not 0 <= grace_days <= MAX_GRACE_DAYS:
+        raise FeesError(
+            _l("Give a number of days from 0 to %(max)d.", max=MAX_GRACE_DAYS), "grace_days"
+        )
+    return grace_days
 
 
 def _clean_plan(name, price_cents, period):
@@ -49,22 +62,29 @@ def _name_taken(name, plan_id=None):
     return existing is not None and existing.id != plan_id
 
 
-def create_plan(name, price_cents, period, *, actor=None):
-    """A new plan (abonementa veids)."""
+def create_plan(name, price_cents, period, *, grace_days=None, actor=None):
+    """A new plan (abonementa veids); grace_days None: the default 14."""
     name = _clean_plan(name, price_cents, period)
+    grace_days = _clean_grace(grace_days)
     if _name_taken(name):
         raise FeesError(_l("A plan with this name already exists."), "name")
-    plan = Plan(name=name, price_cents=price_cents, period=period, active=True)
+    plan = Plan(
+        name=name, price_cents=price_cents, period=period, active=True, grace_days=grace_days
+    )
     db.session.add(plan)
     db.session.flush()
     audit.record("fees.plan_created", detail=plan.public_id, actor=as_actor(actor))
     return plan
 
 
-def update_plan(plan, *, name, price_cents, period, active, expected_version, actor=None):
-    """Change a plan; the new price applies to invoices issued from now on."""
+def update_plan(
+    plan, *, name, price_cents, period, active, expected_version, grace_days=None, actor=None
+):
+    """Change a plan; the new price applies to invoices issued from now on, the new grace to
+    every membership on the plan from the next lapse run (grace_days None: the default 14)."""
     check_version(plan, expected_version)
     name = _clean_plan(name, price_cents, period)
+    grace_days = _clean_grace(grace_days)
     if _name_taken(name, plan.id):
         raise FeesError(_l("A plan with this name already exists."), "name")
     if period != plan.period and _plan_in_use(plan):
@@ -73,6 +93,7 @@ def update_plan(plan, *, name, price_cents, period, active, expected_version, ac
             "period",
         )
     plan.name, plan.price_cents, plan.period, plan.active = name, price_cents, period, active
+    plan.grace_days = grace_days
     audit.record("fees.plan_changed", detail=plan.public_id, actor=as_actor(actor))
     return plan
 
@@ -163,6 +184,34 @@ def end_membership(membership, member, *, ends_on=None, expected_version, actor)
     sync_purposes(member)
     audit.record(
         "fees.membership_ended",
+        subject=member.public_id,
+        detail=membership.public_id,
+        actor=as_actor(actor),
+    )
+    return membership
+
+
+def agree_membership(membership, member, *, agreed_until, expected_version, actor, today=None):
+    """Record the valid-until date staff agreed for an active membership (None: no agreement).
+
+    The membership counts as covered through that day whatever its invoices say, so it does not
+    lapse before it (clubsite.fees.lapse); it is valid at the door through it, and the invoice
+    run starts again after it.
+    """
+    check_version(membership, expected_version)
+    today = today or today_local()
+    if membership.status != "active":
+        raise FeesError(_l("This membership has already ended."))
+    if agreed_until is not None:
+        if agreed_until < membership.starts_on:
+            raise FeesError(_l("The date cannot be before the start date."), "agreed_until")
+        if agreed_until > today + timedelta(days=2 * 366):
+            raise FeesError(_l("Agree at most two years ahead."), "agreed_until")
+        membership.ends_on = max(membership.ends_on, agreed_until)
+    membership.agreed_until = agreed_until
+    sync_purposes(member)
+    audit.record(
+        "fees.membership_agreed",
         subject=member.public_id,
         detail=membership.public_id,
         actor=as_actor(actor),

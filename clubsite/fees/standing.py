@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from clubsite.extensions import db
 from clubsite.fees.invoices import overdue_query
-from clubsite.fees.models import Invoice, Membership
+from clubsite.fees.models import Invoice, Membership, MembershipPause
 from clubsite.i18n import format_date
 
 REASON_TEXT = {
@@ -20,6 +20,7 @@ REASON_TEXT = {
     "not_started": _l("The membership starts on %(date)s"),
     "expired": _l("The membership expired on %(date)s"),
     "unpaid": _l("Unpaid invoice, due %(date)s"),
+    "paused": _l("The membership is paused until %(date)s"),
 }
 
 
@@ -57,9 +58,23 @@ def decide(member, today):
         if past:
             return Decision(False, "expired", max(past))
         return Decision(False, "not_started", min(m.starts_on for m in memberships))
+    pause = _pause_on([m.id for m in current], today)
+    if pause is not None:
+        return Decision(False, "paused", pause.ends_on)
     unpaid = db.session.scalars(
         overdue_query(today, grace_days=grace_days()).where(Invoice.member_id == member.id)
     ).first()
     if unpaid is not None:
         return Decision(False, "unpaid", unpaid.due_on)
     return Decision(True, "allowed", max(m.ends_on for m in current))
+
+
+def _pause_on(membership_ids, today):
+    """The pause of one of these memberships that covers the day, or None."""
+    return db.session.scalar(
+        select(MembershipPause).where(
+            MembershipPause.membership_id.in_(membership_ids),
+            MembershipPause.starts_on <= today,
+            MembershipPause.ends_on >= today,
+        )
+    )

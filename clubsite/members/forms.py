@@ -156,8 +156,8 @@ class StaffMemberForm(MemberFieldsForm):
     consent_proof = StringField(
         _l("Proof of consent"),
         description=_l(
-            "For example “signed paper form, 12.03.2026”. Leave empty to send a confirmation "
-            "mail instead: the consent counts once the person confirms it."
+            "For example “signed paper form, 12.03.2026”. The person always gets a mail to "
+            "confirm: news reach them only once they have confirmed."
         ),
         render_kw={"maxlength": 200, "autocomplete": "off"},
     )

@@ -1,16 +1,24 @@
 """Writing an import's rows: encrypted members, enrolments, name tokens, consent ledger entries
-and audit events, in set-based batches (part of clubsite.members.importer).
+and audit events, batch by batch (part of clubsite.members.importer).
 
-Speed matters here (a whole registry is imported at once), so rows go to the database through
-the driver (COPY on PostgreSQL, executemany on SQLite) rather than one ORM object at a time;
-the values are the same as members.service.enrol_member would store.
+A batch is prepared outside any transaction (`prepare`: public ids, card numbers, ciphertexts,
+blind indexes and name tokens, the CPU work) and written inside one short transaction
+(`write_batch`): people registered in the meantime are left out, the member ids are taken, and
+the rows go to the database through the driver (COPY on PostgreSQL, executemany on SQLite)
+rather than one ORM object at a time. The values are the ones members.service.enrol_member
+would store.
 """
 
 import secrets
+from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 
-from sqlalchemy import LargeBinary, func, select
+from sqlalchemy import LargeBinary, any_, func, literal, select, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
-from clubsite.database import new_public_id, utcnow
+from clubsite.database import new_public_id
 from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.members import cards
@@ -25,25 +33,67 @@ from clubsite.privacy.models import (
     MemberNameToken,
     MemberPurpose,
 )
-from clubsite.privacy.normalize import name_prefixes
+from clubsite.privacy.normalize import name_prefixes, normalize_code_for_index
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 
-BATCH = 2000
 PURPOSE_FIELDS = {purpose_id: p.fields for purpose_id, p in PURPOSES.items()}
+LOOKUP_CHUNK = 500  # blind indexes per IN (...) look-up
+MEMBER_COLUMNS = [
+    "id", "public_id", "location_id", "language", "created_at", "updated_at",
+    "last_verified_at", "reverify_sent_at", "version",
+    *(f"{name}_enc" for name in FIELDS), *(f"{name}_bidx" for name in INDEXED_FIELDS),
+]  # fmt: skip
+PURPOSE_COLUMNS = [
+    "member_id", "purpose", "legal_basis", "source", "fields", "started_at", "ends_at",
+    "keep_until",
+]  # fmt: skip
+EVENT_COLUMNS = [
+    "member_id", "purpose", "kind", "at", "source", "actor", "wording_hash", "proof",
+    "address_hash",
+]  # fmt: skip
+TOKEN_COLUMNS = ["member_id", "token"]
+_member_tuple = itemgetter(*MEMBER_COLUMNS)
+ENC = {name: f"{name}_enc" for name in FIELDS}
+BIDX = {name: f"{name}_bidx" for name in INDEXED_FIELDS}
 
 
-def write_members(rows, options, *, actor, now=None):
-    """Insert the checked rows (importer.Row) in batches, in the caller's transaction.
+@dataclass
+class Batch:
+    """Rows made ready for the database, all but their member ids (taken when written)."""
 
-    actor is an Actor (or its ledger form, "staff:<id>" or "system").
-    """
-    actor = as_actor(actor)
-    now = now or utcnow()
-    cards_taken = taken_indexes("card_number") if "access" in options.purposes else set()
-    token_cache = {}
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
-        _insert_batch(batch, options, actor, now, cards_taken, token_cache)
+    rows: list  # importer.Row, in the file's order
+    members: list  # one dict of member columns per row (the id is filled in when written)
+    fields: list  # the field names stored for each row (card_number included)
+    tokens: list  # the name-search tokens of each row
+    addresses: list  # the consent ledger's keyed hash of each newsletter row's address, or None
+
+
+class CardNumbers:
+    """New card numbers (cards.issue_card_number, in bulk), none of them in use when the import
+    began or issued by it since. One issued by someone else meanwhile (once in a billion) stops
+    the batch at the unique index; write_batch(check_cards=True) then replaces it."""
+
+    def __init__(self, taken):
+        self.taken = taken  # blind indexes of the card numbers in use
+        self.ring = store.ring()
+
+    @classmethod
+    def for_import(cls, rows):
+        """The issuer for these rows: reads the cards in use only if a row gets one."""
+        needed = any("access" in row.purposes for row in rows)
+        return cls(taken_indexes("card_number") if needed else set())
+
+    def issue(self):
+        """(number, blind index) of a card number nobody has."""
+        digits = cards.LENGTH - len(cards.PREFIX) - 1
+        while True:
+            body = cards.PREFIX + str(secrets.randbelow(10**digits)).zfill(digits)
+            number = body + cards.luhn_digit(body)
+            # store.index_value("card_number", number), with the ring in hand
+            digest = blind_index(self.ring, "card_number", normalize_code_for_index(number))
+            if digest not in self.taken:
+                self.taken.add(digest)
+                return number, digest
 
 
 def taken_indexes(name):
@@ -53,150 +103,216 @@ def taken_indexes(name):
     return set(db.session.scalars(select(column).where(column.is_not(None))))
 
 
-def _insert_batch(rows, options, actor, now, cards_taken, token_cache):
-    """Encrypt and insert a batch with set-based inserts: members, enrolments, name tokens,
-    consent ledger entries and audit events."""
+def prepare(rows, options, *, now, card_numbers, token_cache):
+    """Encrypt and index a batch of checked rows (importer.Row); touches no database."""
     ring = store.ring()
-    numbers = _issue_cards(sum("access" in row.purposes for row in rows), cards_taken)
-    member_rows, all_values = [], []
+    stamp = _bound(Member.__table__.c.created_at, now)
+    template = dict.fromkeys(MEMBER_COLUMNS)
+    template.update(
+        language="lv", created_at=stamp, updated_at=stamp, last_verified_at=stamp, version=1
+    )
+    members, stored, tokens, addresses = [], [], [], []
     for row in rows:
-        values = dict(row.values)
+        public_id = new_public_id()
+        values = row.values
+        data = template.copy()
+        data["public_id"] = public_id
+        for name, value in values.items():
+            data[ENC[name]] = encrypt_field(
+                ring, value, table=store.TABLE, column=name, row_id=public_id
+            )
+        for name, digest in row.keys:  # the blind indexes computed when the row was checked
+            data[BIDX[name]] = digest
+        for name in INDEXED_FIELDS:
+            if name in values and data[BIDX[name]] is None:
+                data[BIDX[name]] = store.index_value(name, values[name])
+        names = tuple(values)
         if "access" in row.purposes:
-            values["card_number"] = numbers.pop()
-        member_rows.append(_member_row(row, values, ring, now))
-        all_values.append(values)
-    after_id = db.session.scalar(select(func.coalesce(func.max(Member.id), 0)))
-    _insert_plain(Member.__table__, member_rows)
-    id_of = _ids_of([data["public_id"] for data in member_rows], after_id)
-    purposes, tokens, events = [], [], []
-    wording = _wording_hash(options) if options.needs_proof else None
-    by = actor.ledger  # the consent ledger's form of who imported
-    for data, row, values in zip(member_rows, rows, all_values, strict=True):
-        member_id = id_of[data["public_id"]]
-        purposes += _enrolments(member_id, row, values, options, now)
-        tokens += _name_tokens(member_id, values, ring, token_cache)
-        if wording and "newsletter" in row.purposes:
-            events += [
-                _event(member_id, kind, now, by, wording if kind == "given" else None, row.proof)
-                for kind in ("given", "confirmed")
-            ]
-    _insert_plain(MemberPurpose.__table__, purposes)
-    _insert_plain(ConsentEvent.__table__, events)
-    _insert_plain(MemberNameToken.__table__, tokens)
-    _audit_created(member_rows, all_values, actor)
+            _set_card(data, *card_numbers.issue(), ring)
+            names += ("card_number",)
+        members.append(data)
+        stored.append(names)
+        tokens.append(_name_tokens(values, ring, token_cache))
+        newsletter = options.needs_proof and "newsletter" in row.purposes
+        addresses.append(consent.address_hash(values["email"]) if newsletter else None)
+    return Batch(rows, members, stored, tokens, addresses)
 
 
-def _member_row(row, values, ring, now):
-    """The member's column values: encrypted fields and blind indexes (reused from the check)."""
-    public_id = new_public_id()
-    data = dict.fromkeys(MEMBER_CIPHER_COLUMNS)
-    data.update(
-        public_id=public_id, language="lv", created_at=now, updated_at=now,
-        last_verified_at=now, version=1, location_id=None, reverify_sent_at=None,
-    )  # fmt: skip
-    digests = dict(row.keys)
-    for name, value in values.items():
-        data[f"{name}_enc"] = encrypt_field(
-            ring, value, table=store.TABLE, column=name, row_id=public_id
-        )
-        if name in INDEXED_FIELDS:
-            data[f"{name}_bidx"] = digests.get(name) or store.index_value(name, value)
-    return data
+def _set_card(data, number, digest, ring):
+    data[ENC["card_number"]] = encrypt_field(
+        ring, number, table=store.TABLE, column="card_number", row_id=data["public_id"]
+    )
+    data["card_number_bidx"] = digest
 
 
-def _name_tokens(member_id, values, ring, cache):
-    """Name-search token rows of one member; names repeat a lot, so each is hashed once."""
-    tokens = set()
+def _name_tokens(values, ring, cache):
+    """Name-search tokens of one member; names repeat a lot, so each is hashed once."""
+    tokens = frozenset()
     for name in store.NAME_FIELDS:
         if name in values:
             value = values[name]
             if value not in cache:
                 # blind_index with the ring in hand is store.name_token without the app lookup.
-                cache[value] = {blind_index(ring, "name", p) for p in name_prefixes(value)}
+                cache[value] = frozenset(blind_index(ring, "name", p) for p in name_prefixes(value))
             tokens |= cache[value]
-    return [{"member_id": member_id, "token": token} for token in tokens]
+    return tokens
 
 
-def _ids_of(public_ids, after_id):
-    """Row ids of just-inserted members (a plain executemany is faster than RETURNING)."""
-    wanted = set(public_ids)
-    query = select(Member.public_id, Member.id).where(Member.id > after_id)
-    return {public_id: id_ for public_id, id_ in db.session.execute(query) if public_id in wanted}
+def write_batch(batch, options, *, actor, now, card_numbers, check_cards=False):
+    """Write a prepared batch in the caller's transaction; returns (written rows, skipped rows).
 
-
-def _insert_plain(table, rows):
-    """Insert many rows straight through the driver: COPY on PostgreSQL, executemany on SQLite.
-
-    Rows are dicts with the same keys. SQLAlchemy's per-row parameter handling would cost more
-    than the inserts themselves here (a member brings about fifteen rows: tokens, enrolments...).
+    A row whose person has been registered since the check (by an earlier batch, an earlier
+    run of the same file, or anyone else) is skipped: the look-up runs here, under the write
+    lock. With check_cards (a batch tried again after an IntegrityError), card numbers issued
+    meanwhile are replaced first. actor is an Actor (or its ledger form, "staff:<id>" or
+    "system").
     """
+    actor = as_actor(actor)
+    registered = _registered_now(batch.rows)
+    keep, skipped = [], []
+    for index, row in enumerate(batch.rows):
+        if registered.intersection(row.keys):
+            skipped.append(row)
+        else:
+            keep.append(index)
+    if check_cards:
+        _replace_cards_in_use(batch, keep, card_numbers)
+    ids = _new_member_ids(len(keep))
+    now = _bound(MemberPurpose.__table__.c.started_at, now)  # as the driver takes it
+    members, purposes, tokens, events = [], [], [], []
+    wording = _wording_hash(options) if options.needs_proof else None
+    by = actor.ledger  # the consent ledger's form of who imported
+    enrolments = {}  # (purposes, fields) -> the enrolment columns after the member id
+    for index, member_id in zip(keep, ids, strict=True):
+        row, data, names = batch.rows[index], batch.members[index], batch.fields[index]
+        data["id"] = member_id
+        members.append(_member_tuple(data))
+        kinds = enrolments.get((row.purposes, names))
+        if kinds is None:
+            kinds = enrolments[(row.purposes, names)] = [
+                (purpose_id, options.bases[purpose_id], "import",
+                 ",".join(f for f in PURPOSE_FIELDS[purpose_id] if f in names), now, None, None)
+                for purpose_id in row.purposes
+            ]  # fmt: skip
+        purposes += [(member_id, *kind) for kind in kinds]
+        tokens += zip(repeat(member_id), batch.tokens[index])
+        if wording and "newsletter" in row.purposes:
+            events += [
+                (member_id, "newsletter", kind, now, "import", by,
+                 wording if kind == "given" else None, row.proof[:200], batch.addresses[index])
+                for kind in ("given", "confirmed")
+            ]  # fmt: skip
+    _insert(Member.__table__, MEMBER_COLUMNS, members)
+    _insert(MemberPurpose.__table__, PURPOSE_COLUMNS, purposes)
+    _insert(ConsentEvent.__table__, EVENT_COLUMNS, events)
+    _insert(MemberNameToken.__table__, TOKEN_COLUMNS, tokens)
+    audit.record_many(
+        "member.created",
+        [(batch.members[i]["public_id"], batch.fields[i]) for i in keep],
+        detail="import",
+        actor=actor,
+    )
+    return [batch.rows[i] for i in keep], skipped
+
+
+def _in_use(column, digests):
+    """Those of the blind indexes that some member has: one = ANY(array) look-up on PostgreSQL,
+    a few IN (...) look-ups on SQLite."""
+    digests, found = list(digests), set()
+    if not digests:
+        return found
+    if db.engine.dialect.name == "postgresql":
+        wanted = any_(literal(digests, type_=postgresql.ARRAY(LargeBinary)))
+        return set(db.session.scalars(select(column).where(column == wanted)))
+    for start in range(0, len(digests), LOOKUP_CHUNK):
+        chunk = digests[start : start + LOOKUP_CHUNK]
+        found.update(db.session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def _registered_now(rows):
+    """The (field, blind index) pairs of these rows that a member has now."""
+    found = set()
+    for name in {name for row in rows for name, _digest in row.keys}:
+        digests = {digest for row in rows for n, digest in row.keys if n == name}
+        found |= {(name, digest) for digest in _in_use(getattr(Member, f"{name}_bidx"), digests)}
+    return found
+
+
+def _replace_cards_in_use(batch, keep, card_numbers):
+    """Give a new card number to a row whose number someone was issued meanwhile (rare)."""
+    ring = None
+    while True:
+        digests = {batch.members[i]["card_number_bidx"]: i for i in keep}
+        digests.pop(None, None)
+        taken = _in_use(Member.card_number_bidx, digests)
+        if not taken:
+            return
+        ring = ring or store.ring()
+        for digest in taken:
+            card_numbers.taken.add(digest)
+            _set_card(batch.members[digests[digest]], *card_numbers.issue(), ring)
+
+
+def _new_member_ids(count):
+    """Ids for count new members. On SQLite the write lock is held, so the next ids are the
+    ones after the highest (what SQLite itself would give); on PostgreSQL, from the sequence."""
+    if not count:
+        return []
+    if db.engine.dialect.name == "postgresql":
+        query = text(
+            "SELECT nextval(pg_get_serial_sequence('member', 'id')) FROM generate_series(1, :n)"
+        )
+        return list(db.session.scalars(query, {"n": count}))
+    first = db.session.scalar(select(func.coalesce(func.max(Member.id), 0))) + 1
+    return list(range(first, first + count))
+
+
+def _bound(column, value):
+    """A value as the driver takes it for this column: SQLite stores dates as text, psycopg
+    adapts Python values itself. The rows of a batch share their few dates: converted once."""
+    dialect = db.engine.dialect
+    if dialect.name == "postgresql":
+        return value
+    convert = column.type._cached_bind_processor(dialect)
+    return value if convert is None else convert(value)
+
+
+def _insert(table, keys, rows):
+    """Insert rows (tuples in the order of keys, values as the driver takes them, see _bound)
+    straight through the driver: COPY on PostgreSQL, executemany on SQLite. SQLAlchemy's
+    per-row parameter handling would cost more than the inserts themselves here (a member
+    brings about fifteen rows: name tokens, enrolments...)."""
     if not rows:
         return
     dialect = db.engine.dialect
-    keys = list(rows[0])
     if dialect.name == "postgresql":
         _copy_rows(table, keys, rows)
         return
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup)  # SQLite's qmark style: positional
-    columns = []
-    for key in order:
-        values = [row[key] for row in rows]
-        column_type = table.c[key].type
-        # The driver takes bytes as they are; other types (dates on SQLite) need converting.
-        convert = None
-        if not isinstance(column_type, LargeBinary):
-            convert = column_type._cached_bind_processor(dialect)
-        if convert is not None:
-            done = {}  # most values repeat (the same "now" on every row): convert each once
-            values = [done[v] if v in done else done.setdefault(v, convert(v)) for v in values]
-        columns.append(values)
-    db.session.connection().exec_driver_sql(str(compiled), list(zip(*columns, strict=True)))
+    order = list(compiled.positiontup)  # SQLite's qmark style: positional, in the table's order
+    if order != list(keys):
+        positions = [keys.index(key) for key in order]
+        rows = [tuple(row[i] for i in positions) for row in rows]
+    db.session.connection().exec_driver_sql(str(compiled), rows)
 
 
 def _copy_rows(table, keys, rows):
-    """PostgreSQL COPY (psycopg adapts the Python values), in the session's transaction."""
+    """PostgreSQL COPY (psycopg adapts the Python values), in the session's transaction. The
+    driver's errors are raised as SQLAlchemy's (a unique violation as IntegrityError), as they
+    would be through the session."""
+    dialect = db.engine.dialect
     raw = db.session.connection().connection.dbapi_connection
     names = ", ".join(f'"{table.c[key].name}"' for key in keys)
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([row[key] for key in keys])
-
-
-def _audit_created(member_rows, all_values, actor):
-    """One "member.created" event per member, chained in one insert (audit.record_many)."""
-    items = [(d["public_id"], values) for d, values in zip(member_rows, all_values, strict=True)]
-    audit.record_many("member.created", items, detail="import", actor=actor)
-
-
-MEMBER_CIPHER_COLUMNS = [f"{name}_enc" for name in FIELDS] + [
-    f"{name}_bidx" for name in INDEXED_FIELDS
-]
-
-
-def _enrolments(member_id, row, values, options, now):
-    """The enrolment rows of one member (fields given per purpose, as add_purpose records them)."""
-    return [
-        {
-            "member_id": member_id,
-            "purpose": purpose_id,
-            "source": "import",
-            "legal_basis": options.bases[purpose_id],
-            "started_at": now,
-            "ends_at": None,
-            "fields": ",".join(f for f in PURPOSE_FIELDS[purpose_id] if f in values),
-            "keep_until": None,
-        }  # fmt: skip
-        for purpose_id in row.purposes
-    ]
-
-
-def _event(member_id, kind, now, actor, wording, proof):
-    """One consent ledger row: the paper consent, given and (being proven) confirmed."""
-    return {
-        "member_id": member_id, "purpose": "newsletter", "kind": kind, "at": now,
-        "source": "import", "actor": actor, "wording_hash": wording, "proof": proof[:200],
-    }  # fmt: skip
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True
+        ) from exc
 
 
 def _wording_hash(options):
@@ -208,20 +324,3 @@ def _wording_hash(options):
         )
         db.session.flush()
     return digest
-
-
-def _issue_cards(count, taken):
-    """count new card numbers no member has (cards.issue_card_number, in bulk).
-
-    taken holds the card blind indexes in use; the new ones are added to it.
-    """
-    numbers = []
-    digits = cards.LENGTH - len(cards.PREFIX) - 1
-    while len(numbers) < count:
-        body = cards.PREFIX + str(secrets.randbelow(10**digits)).zfill(digits)
-        number = body + cards.luhn_digit(body)
-        digest = store.index_value("card_number", number)
-        if digest not in taken:
-            taken.add(digest)
-            numbers.append(number)
-    return numbers

@@ -1,5 +1,11 @@
 """Finding members through blind indexes: exact email, phone, personal code or card number,
-or a name prefix. Nothing is decrypted to search; only the page shown is decrypted."""
+or a name prefix. Nothing is decrypted to search; only the page shown is decrypted.
+
+A search matches only on fields the staff member may see (clubsite.privacy.access): a kind of
+value the role never sees is not searched at all, and a member is found only through an
+enrolment in a covered purpose that holds the matched field. Otherwise the search would tell
+reception that a fees-only member with this personal code exists.
+"""
 
 from sqlalchemy import select
 
@@ -17,11 +23,15 @@ from clubsite.privacy.validation import (
 )
 
 PAGE_SIZE = 50
+NAME_FIELDS = ("first_name", "last_name")
 
 
-def classify(query):
+def classify(query, allowed=None):
     """(kind, normalised value) for a search box entry; kind is email, card_number,
-    personal_code, phone or name; (None, None) when nothing searchable was typed."""
+    personal_code, phone or name; (None, None) when nothing searchable was typed.
+
+    With `allowed` (field names), only those exact kinds are tried.
+    """
     text = (query or "").strip()[:100]
     if not text:
         return None, None
@@ -29,12 +39,16 @@ def classify(query):
     if "@" in text:
         attempts.append(("email", validate_email))
     elif is_card_number(text):
-        return "card_number", normalise_card_number(text)
+        if allowed is None or "card_number" in allowed:
+            return "card_number", normalise_card_number(text)
+        return "card_number", None
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) == 11 and not text.startswith("+"):
         attempts.append(("personal_code", validate_personal_code))
     if digits and len(digits) >= 7:
         attempts.append(("phone", validate_phone))
+    if allowed is not None:
+        attempts = [(kind, check) for kind, check in attempts if kind in allowed]
     for kind, validator in attempts:
         try:
             return kind, validator(text)
@@ -46,10 +60,12 @@ def classify(query):
 
 def search_members(user, query, *, location_id=None, limit=PAGE_SIZE):
     """Members the staff member may see that match the query, newest first."""
-    kind, value = classify(query)
-    if kind is None:
+    allowed = access.searchable_fields(user)
+    kind, value = classify(query, allowed)
+    names = NAME_FIELDS if kind == "name" else (kind,)
+    if kind is None or value is None or not set(names) & allowed:
         return kind, []
-    statement = select(Member).where(access.listable_condition(user))
+    statement = select(Member).where(access.field_visible_condition(user, names))
     if kind == "name":
         token = store.name_token(value)
         statement = statement.join(MemberNameToken, MemberNameToken.member_id == Member.id).where(

@@ -7,7 +7,7 @@ field names. A staff member without the current policy acknowledgement and train
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import literal, or_, select
 
 from clubsite.domain import Actor, DomainError
 from clubsite.privacy import audit
@@ -85,6 +85,7 @@ class MemberView:
     member: object
     values: dict
     purposes: list = field(default_factory=list)
+    damaged: list = field(default_factory=list)  # fields whose stored value fails its check
 
     @property
     def name(self):
@@ -98,7 +99,8 @@ def read_member(user, member, *, action="member.read"):
     names = sorted(visible_fields(user, member))
     values = store.read(member, names)
     audit.record(action, subject=member.public_id, fields=names, actor=Actor.staff(user))
-    return MemberView(member, values, visible_purposes(user, member))
+    damaged = store.damaged_fields(member, names, values)
+    return MemberView(member, values, visible_purposes(user, member), damaged)
 
 
 def read_names(user, members):
@@ -110,7 +112,8 @@ def read_names(user, members):
     for member in members:
         allowed = {f for p in member.purposes if p.purpose in covered for f in p.field_list}
         names = [n for n in ("first_name", "last_name") if n in allowed]
-        views.append(MemberView(member, store.read(member, names), []))
+        values = store.read(member, names)
+        views.append(MemberView(member, values, [], store.damaged_fields(member, names, values)))
     if members:
         audit.record(
             "member.list",
@@ -135,3 +138,52 @@ def listable_condition(user):
         .where(MemberPurpose.member_id == Member.id, MemberPurpose.purpose.in_(covered))
         .exists()
     )
+
+
+def searchable_fields(user):
+    """The fields a staff member may find members by: those of the purposes the role covers."""
+    if not user.can("members.view"):
+        return set()
+    return {f for pid in covered_purposes(user) for f in PURPOSES[pid].fields}
+
+
+def field_visible_condition(user, names):
+    """A WHERE condition on Member: enrolled in a covered purpose that holds one of the fields.
+
+    A search matches on a field only where the staff member could see that field: a fees-only
+    member is not found by reception through her personal code or her fees email address.
+    """
+    covered = covered_purposes(user)
+    if not covered or not user.can("members.view"):
+        raise AccessDenied("search")
+    # The enrolment's fields are stored comma-separated: match ",name," in ",a,b,c,".
+    padded = literal(",") + MemberPurpose.fields + literal(",")
+    return (
+        select(MemberPurpose.id)
+        .where(
+            MemberPurpose.member_id == Member.id,
+            MemberPurpose.purpose.in_(covered),
+            or_(*(padded.contains(f",{name},", autoescape=True) for name in names)),
+        )
+        .exists()
+    )
+
+
+def may_know_match(user, member, values):
+    """True if telling the staff member that these typed values belong to `member` reveals
+    nothing they may not see: an identifying value that matched is among their visible fields.
+
+    Used by "already a member": for anyone else, the page says nothing about the record.
+    """
+    if not may(user, "view", member):
+        return False
+    visible = visible_fields(user, member)
+    for name, value in values.items():
+        stored = getattr(member, f"{name}_bidx", None)
+        if value and stored is not None and name in visible:
+            try:
+                if store.index_value(name, value) == stored:
+                    return True
+            except (KeyError, ValueError):
+                continue
+    return False

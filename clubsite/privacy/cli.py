@@ -1,12 +1,17 @@
-"""flask --app wsgi privacy retention|ropa,  keys rotate|retire|usage  and  audit verify"""
+"""flask --app wsgi privacy retention|ropa|consent-proof,  keys rotate|retire|usage  and
+audit verify"""
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from clubsite.config import ConfigError
-from clubsite.privacy import audit, keys, ropa
+from clubsite.database import as_utc
+from clubsite.domain import SYSTEM
+from clubsite.extensions import db
+from clubsite.privacy import audit, consent, keys, ropa
 from clubsite.privacy.retention import run_retention
+from clubsite.privacy.validation import ValidationError, validate_email
 
 
 @click.group("privacy")
@@ -32,6 +37,48 @@ def retention(dry_run):
 def print_ropa(language):
     """Print the record of processing activities (GDPR Art. 30)."""
     click.echo(ropa.as_text(language))
+
+
+@cli.command("consent-proof")
+@click.argument("email")
+@with_appcontext
+def consent_proof(email):
+    """Show what an address agreed to and when it withdrew (also after its member was erased),
+    and whether it is on the do-not-mail list. The lookup is audited (field names only)."""
+    try:
+        address = validate_email(email)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    proof = consent.proof_of_consent(address)
+    audit.record(
+        "consent.proof_viewed",
+        fields=["email"],
+        detail=f"events={len(proof.events)}",
+        actor=SYSTEM,
+    )
+    db.session.commit()
+    if not proof.events:
+        click.echo("No consent events for this address.")
+    for event in proof.events:
+        detached = "  (member erased)" if event.detached else ""
+        click.echo(
+            f"{_when(event.at)}  {event.purpose}  {event.kind}  source={event.source}{detached}"
+        )
+        if event.wording_hash:
+            click.echo(f"    wording {event.wording_hash} ({event.wording_language or '?'}):")
+            click.echo(f"    {event.wording or '(text not stored)'}")
+    if proof.suppressed:
+        click.echo(
+            f"Suppressed since {_when(proof.suppressed_at)} ({proof.suppressed_reason}):"
+            " no newsletter is sent to this address until the person confirms a new consent."
+        )
+    else:
+        click.echo("Not on the do-not-mail list.")
+
+
+def _when(moment):
+    """A moment for a proof: UTC, to the second, unambiguous."""
+    return as_utc(moment).isoformat(timespec="seconds")
 
 
 @click.group("keys")

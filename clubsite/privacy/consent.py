@@ -1,10 +1,18 @@
-"""The consent ledger: append events, derive the current state, suppress withdrawn addresses."""
+"""The consent ledger: append events, derive the current state, suppress withdrawn addresses.
+
+Every event carries the keyed hash of its address (the suppression list's hash), so when the
+member is erased the event stays, detached from the person (no member link, no free-text
+proof): the club can still show what an address agreed to, when, and when it withdrew.
+The database keeps the ledger append-only (triggers); detach() is the one change it allows.
+"""
 
 import hashlib
+from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from clubsite.database import utcnow
 from clubsite.domain import as_actor
@@ -48,8 +56,14 @@ def _store_wording(purpose_id, language, text):
     return digest
 
 
-def record(member, purpose_id, kind, *, source, actor, language=None, wording=None, proof=""):
-    """Append one event to the ledger; 'given' events store the exact wording's hash."""
+def record(
+    member, purpose_id, kind, *, source, actor, language=None, wording=None, proof="", email=None
+):
+    """Append one event to the ledger; 'given' events store the exact wording's hash.
+
+    The event carries the keyed hash of the address it is about: email, or else the member's
+    stored address (read before any erasure of it).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown consent event {kind!r}")
     digest = None
@@ -57,8 +71,10 @@ def record(member, purpose_id, kind, *, source, actor, language=None, wording=No
         language = language or member.language
         text = wording or wording_text(purpose_id, language)
         digest = _store_wording(purpose_id, language, text)
+    email = email or fields.read(member, ["email"]).get("email")
     event = ConsentEvent(
         member_id=member.id,
+        address_hash=address_hash(email) if email else None,
         purpose=purpose_id,
         kind=kind,
         at=utcnow(),
@@ -105,13 +121,24 @@ def address_hash(email):
 
 def suppress(email, reason):
     """Put an address on the do-not-mail list (idempotent)."""
-    digest = address_hash(email)
-    if db.session.get(Suppression, digest) is None:
-        db.session.add(Suppression(address_hash=digest, reason=reason))
+    suppress_many([(address_hash(email), reason)])
+
+
+def suppress_many(pairs):
+    """Put (address hash, reason) pairs on the do-not-mail list: one INSERT, skipping hashes
+    already there (also those another transaction adds at the same time)."""
+    now = utcnow()
+    reasons = dict(pairs)  # one row per hash
+    rows = [{"address_hash": h, "reason": r, "created_at": now} for h, r in reasons.items()]
+    if not rows:
+        return
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Suppression).on_conflict_do_nothing(index_elements=["address_hash"])
+    db.session.execute(statement, rows)
 
 
 def unsuppress(email):
-    """Take an address off the do-not-mail list (only for a new, confirmed consent)."""
+    """Take an address off the do-not-mail list (only for the person's own confirmed opt-in)."""
     record = db.session.get(Suppression, address_hash(email))
     if record is not None:
         db.session.delete(record)
@@ -120,3 +147,65 @@ def unsuppress(email):
 def is_suppressed(email):
     """True if the address must never be mailed."""
     return db.session.get(Suppression, address_hash(email)) is not None
+
+
+def detach(member_ids):
+    """Detach the ledger rows of members about to be erased: the member link and the free-text
+    proof go, the rest stays (the one UPDATE the database's append-only triggers allow)."""
+    if member_ids:
+        db.session.execute(
+            update(ConsentEvent)
+            .where(ConsentEvent.member_id.in_(list(member_ids)))
+            .values(member_id=None, proof="")
+            .execution_options(synchronize_session=False)
+        )
+
+
+@dataclass(frozen=True)
+class ProofEvent:
+    """One ledger event about an address, as a proof of consent shows it."""
+
+    purpose: str
+    kind: str
+    at: object
+    source: str
+    wording_hash: str | None
+    wording: str | None  # the exact text, when the ledger stored it
+    wording_language: str | None
+    detached: bool  # its member has been erased
+
+
+@dataclass(frozen=True)
+class ProofOfConsent:
+    """Everything the ledger and the suppression list hold about one address."""
+
+    events: list
+    suppressed_at: object = None
+    suppressed_reason: str | None = None
+
+    @property
+    def suppressed(self):
+        """True if the address is on the do-not-mail list."""
+        return self.suppressed_at is not None
+
+
+def proof_of_consent(email):
+    """The consent history of an address (also after its member was erased), oldest first,
+    and whether it is suppressed. Looked up by the keyed hash alone: nothing is decrypted."""
+    digest = address_hash(email)
+    rows = db.session.execute(
+        select(ConsentEvent, ConsentWording.text, ConsentWording.language)
+        .outerjoin(ConsentWording, ConsentWording.hash == ConsentEvent.wording_hash)
+        .where(ConsentEvent.address_hash == digest)
+        .order_by(ConsentEvent.at, ConsentEvent.id)
+    ).all()
+    events = [
+        ProofEvent(
+            e.purpose, e.kind, e.at, e.source, e.wording_hash, text, language, e.member_id is None
+        )
+        for e, text, language in rows
+    ]
+    entry = db.session.get(Suppression, digest)
+    if entry is None:
+        return ProofOfConsent(events)
+    return ProofOfConsent(events, entry.created_at, entry.reason)

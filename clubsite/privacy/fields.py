@@ -5,12 +5,13 @@ This is the only module that decrypts member fields; callers go through the acce
 """
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from clubsite.database import new_public_id
 from clubsite.extensions import db
-from clubsite.privacy.crypto import blind_index, decrypt_field, encrypt_field
-from clubsite.privacy.models import INDEXED_FIELDS, MemberNameToken
+from clubsite.privacy import damage
+from clubsite.privacy.crypto import CryptoError, blind_index, decrypt_field, encrypt_field
+from clubsite.privacy.models import INDEXED_FIELDS, Member, MemberNameToken
 from clubsite.privacy.normalize import (
     name_prefixes,
     normalize_code_for_index,
@@ -46,16 +47,45 @@ def name_token(prefix):
 
 
 def read(member, names):
-    """Decrypt the named fields of a member; absent fields are left out."""
+    """Decrypt the named fields of a member; absent fields are left out.
+
+    A value that fails its check (moved from another row, changed, or under a missing key) is
+    left out too, and noted as damaged (clubsite.privacy.damage): one damaged row must not
+    break every page that shows it. `damaged_fields` tells which ones.
+    """
     key_ring = ring()
     values = {}
     for name in names:
         blob = getattr(member, f"{name}_enc")
-        if blob is not None:
+        if blob is None:
+            continue
+        try:
             values[name] = decrypt_field(
                 key_ring, blob, table=TABLE, column=name, row_id=member.public_id
             )
+        except CryptoError:
+            damage.note(TABLE, member.public_id, name)
     return values
+
+
+def damaged_fields(member, names, values):
+    """The names among `names` that hold a value `read` could not decrypt."""
+    return [name for name in names if name not in values and member.has_field(name)]
+
+
+def value_damaged(table, row_id, column):
+    """True while the stored value of a member field recorded as damaged still fails."""
+    if table != TABLE or column not in FIELDS:
+        return False
+    member = db.session.scalar(select(Member).where(Member.public_id == row_id))
+    blob = getattr(member, f"{column}_enc", None) if member is not None else None
+    if blob is None:
+        return False  # erased, or the member is gone
+    try:
+        decrypt_field(ring(), blob, table=TABLE, column=column, row_id=row_id)
+    except CryptoError:
+        return True
+    return False
 
 
 def write(member, values):

@@ -101,12 +101,19 @@ class ConsentWording(db.Model):
 
 
 class ConsentEvent(db.Model):
-    """Append-only consent ledger: given, confirmed, withdrawn, objected. Never updated."""
+    """Append-only consent ledger: given, confirmed, withdrawn, objected.
+
+    The database refuses every UPDATE and DELETE (triggers, see the migration
+    "consent ledger outlives erasure") except two: an erasure detaching a row from its member
+    (member_id set to NULL and the free-text proof emptied, nothing else changed) and a merge
+    moving it to the member it was merged into. A detached row keeps the keyed hash of the
+    address, purpose, kind, time, source, actor form and wording hash: proof of what an
+    address agreed to after its member is gone.
+    """
 
     id = db.Column(db.Integer, primary_key=True)
-    member_id = db.Column(
-        db.Integer, db.ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    # NULL once the member is erased; no cascade: an erasure detaches the rows first.
+    member_id = db.Column(db.Integer, db.ForeignKey("member.id"), index=True)
     purpose = db.Column(db.String(20), nullable=False)
     kind = db.Column(db.String(12), nullable=False)
     at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
@@ -114,6 +121,10 @@ class ConsentEvent(db.Model):
     actor = db.Column(db.String(48), nullable=False)  # "member", "staff:<public id>", "system"
     wording_hash = db.Column(db.String(64), db.ForeignKey("consent_wording.hash"))
     proof = db.Column(db.String(200), nullable=False, default="")  # e.g. "paper form 2026-03-01"
+    # clubsite.privacy.consent.address_hash of the address the event is about (the suppression
+    # list's keyed hash), written with the event; NULL only for rows older than it whose
+    # member had no address left.
+    address_hash = db.Column(db.LargeBinary(16), index=True)
 
     __table_args__ = (db.Index("ix_consent_event_member_purpose", "member_id", "purpose", "id"),)
 

@@ -22,6 +22,7 @@ PERMISSIONS = {
     "members.import": _l("Import members from a spreadsheet"),
     "members.merge": _l("Find and merge duplicate members"),
     "checkin": _l("Check members in"),
+    "desk": _l("Sell, renew and pause memberships at the desk (plan, price and paid only)"),
     "fees": _l("Plans, invoices and payments"),
     "bookings": _l("Hall bookings with names"),
     "occupancy": _l("Hall occupancy (times only)"),
@@ -34,8 +35,9 @@ PERMISSIONS = {
     "settings": _l("Settings"),
 }
 
-# Permissions whose views show members' personal data: they also need the current policy
-# acknowledged and the training passed (clubsite.privacy.policy).
+# Permissions whose views show or use members' personal data: they also need the current policy
+# acknowledged and the training passed (clubsite.privacy.policy). The newsletter is one of them:
+# marketing sees counts only, but Send mails every address of the audience.
 PERSONAL_DATA_PERMISSIONS = {
     "members.view",
     "members.edit",
@@ -44,10 +46,12 @@ PERSONAL_DATA_PERMISSIONS = {
     "members.import",
     "members.merge",
     "checkin",
+    "desk",
     "fees",
     "bookings",
     "registers",
     "audit.view",
+    "newsletter",
 }
 
 _EVERYONE = {"home", "account", "occupancy"}
@@ -55,7 +59,7 @@ _EVERYONE = {"home", "account", "occupancy"}
 ROLE_PERMISSIONS = {
     "admin": set(PERMISSIONS),
     "accountant": _EVERYONE | {"members.view", "members.edit", "fees"},
-    "reception": _EVERYONE | {"members.view", "members.edit", "checkin", "bookings"},
+    "reception": _EVERYONE | {"members.view", "members.edit", "checkin", "desk", "bookings"},
     "marketing": _EVERYONE | {"newsletter"},
     "staff": set(_EVERYONE),
 }

@@ -75,10 +75,38 @@ def as_json(export):
     return json.dumps(export, ensure_ascii=False, indent=2)
 
 
+CENTS = "_cents"
+
+
+def _amounts(value):
+    """Amounts in cents (keys ending in _cents) as the spreadsheet reads them: 1234,50."""
+    if isinstance(value, dict):
+        return {
+            (key[: -len(CENTS)] if _is_cents(key, item) else key): (
+                _decimal(item) if _is_cents(key, item) else _amounts(item)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_amounts(item) for item in value]
+    return value
+
+
+def _is_cents(key, value):
+    return key.endswith(CENTS) and isinstance(value, int) and not isinstance(value, bool)
+
+
+def _decimal(cents):
+    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
+    return f"{sign}{cents // 100},{cents % 100:02d}"
+
+
 def as_csv(export):
-    """The export flattened to section, key, value rows (spreadsheet-safe)."""
+    """The export flattened to section, key, value rows, as a spreadsheet in a Latvian locale
+    reads it: UTF-8 with a byte order mark, semicolons, decimal commas (formula-safe cells)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(["section", "item", "field", "value"])
     for key in ("member_id", "created_at", "last_verified_at", "language"):
         writer.writerow(["member", "", key, safe_cell(export[key])])
@@ -87,8 +115,8 @@ def as_csv(export):
     for section, rows in export.items():
         if isinstance(rows, list):
             for index, row in enumerate(rows, 1):
-                for field, value in row.items():
-                    if isinstance(value, dict):
+                for field, value in _amounts(row).items():
+                    if isinstance(value, dict | list):
                         value = json.dumps(value, ensure_ascii=False)
                     writer.writerow([section, index, field, safe_cell(value)])
     return buffer.getvalue()

@@ -1,11 +1,16 @@
 """Staff accounts, their server-side sessions, login throttling and one-time setup links."""
 
+from flask import current_app
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.privacy.crypto import CryptoError, decrypt_field, encrypt_field
 from clubsite.privacy.keys import register_encrypted
 from clubsite.privacy.roles import ROLES, role_allows
+
+TABLE = "staff_user"
 
 
 class StaffUser(UserMixin, db.Model):
@@ -14,7 +19,7 @@ class StaffUser(UserMixin, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
     email = db.Column(db.String(254), nullable=False, unique=True)
-    name = db.Column(db.String(80), nullable=False)
+    name_enc = db.Column(db.LargeBinary, nullable=False)  # the name, encrypted like member fields
     password_hash = db.Column(db.String(200))
     roles = db.Column(db.String(100), nullable=False, default="staff")  # comma-separated role ids
     location_id = db.Column(db.Integer, db.ForeignKey("location.id"))
@@ -30,6 +35,36 @@ class StaffUser(UserMixin, db.Model):
     version = db.Column(db.Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @hybrid_property
+    def name(self):
+        """The staff member's name, decrypted; '' if its ciphertext is damaged."""
+        if self.name_enc is None:
+            return ""
+        try:
+            return decrypt_field(
+                current_app.config["KEY_RING"],
+                self.name_enc,
+                table=TABLE,
+                column="name",
+                row_id=self.public_id,
+            )
+        except CryptoError:
+            return ""
+
+    @name.inplace.setter
+    def _name_setter(self, value):
+        if self.public_id is None:  # the ciphertext is bound to the row's public id
+            self.public_id = new_public_id()
+        self.name_enc = encrypt_field(
+            current_app.config["KEY_RING"], value, table=TABLE, column="name", row_id=self.public_id
+        )
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):
+        # A ciphertext does not sort: lists "by name" sort by the login address instead.
+        return cls.email
 
     @property
     def role_list(self):
@@ -90,4 +125,4 @@ class RoleSetting(db.Model):
     two_factor_required = db.Column(db.Boolean, nullable=False, default=False)
 
 
-register_encrypted(StaffUser, "staff_user", {"totp_secret": "totp_secret"})
+register_encrypted(StaffUser, TABLE, {"totp_secret": "totp_secret", "name_enc": "name"})

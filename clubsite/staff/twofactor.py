@@ -19,6 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from clubsite.database import utcnow
+from clubsite.domain import SYSTEM, Actor
 from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.privacy.crypto import CryptoError, decrypt_field, encrypt_field
@@ -127,7 +128,12 @@ def enable(user, secret, code, *, now=None):
     )
     user.totp_last_step = step
     service.end_all_sessions(user)
-    audit.record("staff.two_factor_enabled", subject=user.public_id, fields=["totp_secret"])
+    audit.record(
+        "staff.two_factor_enabled",
+        subject=user.public_id,
+        fields=["totp_secret"],
+        actor=Actor.staff(user),
+    )
 
 
 def disable(user, code, *, now=None):
@@ -139,14 +145,21 @@ def disable(user, code, *, now=None):
     if not verify_code(user, code, now=now):
         raise service.StaffError(MSG_WRONG_CODE, "code")
     _clear(user)
-    audit.record("staff.two_factor_disabled", subject=user.public_id, fields=["totp_secret"])
+    audit.record(
+        "staff.two_factor_disabled",
+        subject=user.public_id,
+        fields=["totp_secret"],
+        actor=Actor.staff(user),
+    )
 
 
-def reset(user):
+def reset(user, *, actor=SYSTEM):
     """Admin action for a lost phone: remove the secret; the staff member sets it up anew."""
     _clear(user)
     service.end_all_sessions(user)
-    audit.record("staff.two_factor_reset", subject=user.public_id, fields=["totp_secret"])
+    audit.record(
+        "staff.two_factor_reset", subject=user.public_id, fields=["totp_secret"], actor=actor
+    )
 
 
 def _clear(user):
@@ -184,7 +197,7 @@ def must_set_up(user):
     return not is_enabled(user) and is_required(user)
 
 
-def set_required_roles(roles):
+def set_required_roles(roles, *, actor=SYSTEM):
     """Save which roles require two-factor sign-in."""
     wanted = {role for role in roles if role in ROLES}
     for role in ROLES:
@@ -193,4 +206,4 @@ def set_required_roles(roles):
             setting = RoleSetting(role=role)
             db.session.add(setting)
         setting.two_factor_required = role in wanted
-    audit.record("staff.two_factor_roles", detail=",".join(sorted(wanted)) or "none")
+    audit.record("staff.two_factor_roles", detail=",".join(sorted(wanted)) or "none", actor=actor)

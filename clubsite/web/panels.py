@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 
 from clubsite import hooks
 from clubsite.extensions import rate_limits_degraded
+from clubsite.privacy import damage
+from clubsite.privacy import fields as store
 from clubsite.privacy.policy import policy_current
 from clubsite.privacy.roles import PERSONAL_DATA_PERMISSIONS
 
@@ -64,3 +66,10 @@ def account_panel(user):
 def rate_limits_panel(_user):
     """A warning while this process counts rate limits in memory (the shared store is down)."""
     return {} if rate_limits_degraded() else None
+
+
+@home_panel("audit.view", _l("Damaged records"), "backoffice/panels/damaged_values.html", order=4)
+def damaged_values_panel(_user):
+    """Records seen with a value that fails its check and still does (only those are checked)."""
+    rows = damage.still_damaged(store.value_damaged)
+    return {"rows": rows, "limit": damage.PANEL_LIMIT} if rows else None

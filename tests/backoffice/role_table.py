@@ -26,6 +26,7 @@ for _endpoint in (
     "fees_export",
     "fees_member",
     "fees_membership_end",
+    "fees_membership_agree",
     "fees_invoice",
     "fees_invoice_void",
 ):
@@ -74,3 +75,37 @@ ALLOWED["backoffice.duplicates_merge"] = ADMIN
 
 # The audit log: checking the chain (a POST)
 ALLOWED["backoffice.audit_verify"] = ADMIN
+
+# Proof of consent: an address's consent history and suppression (admin)
+ALLOWED["backoffice.consent_proof"] = ADMIN
+
+# The one download of a prepared encrypted export (the preparer only; checked in the view)
+ALLOWED["backoffice.export_download"] = ALL
+
+# The desk (reception): sell, renew, take a payment, pause - plan, price and paid only
+DESK = {"admin", "reception"}
+for _endpoint in ("desk_member", "desk_sell", "desk_pay", "desk_renew", "desk_pause"):
+    ALLOWED[f"backoffice.{_endpoint}"] = DESK
+
+# Direct debit, bank statements and mandates (fees)
+for _endpoint in (
+    "fees_sepa",
+    "fees_sepa_file",
+    "fees_statements",
+    "fees_statement_lines",
+    "fees_statement_line",
+    "fees_mandate",
+    "fees_mandate_revoke",
+):
+    ALLOWED[f"backoffice.{_endpoint}"] = FEES
+
+# Invoice documents (fees.document_routes): print page, PDF, sending, the desk's hand-over list
+for _endpoint in (
+    "fees_invoice_document",
+    "fees_invoice_pdf",
+    "fees_invoice_send",
+    "fees_desk_invoices",
+):
+    ALLOWED[f"backoffice.{_endpoint}"] = FEES
+ALLOWED["backoffice.desk_invoices"] = {"admin", "reception"}
+ALLOWED["backoffice.desk_invoice_handed_over"] = {"admin", "reception"}

@@ -157,11 +157,15 @@ def test_admin_erases_a_member_after_confirmation(client_for, janis):
 
 def test_admin_exports_a_member_for_a_subject_access_request(client_for, janis):
     """JSON and CSV downloads contain this member, with no-store caching."""
+    from tests.support.exports import plain_export  # the plain file, after the warning
+
     client = client_for("admin")
-    response = client.get(f"/office/members/{janis.public_id}/export.json")
+    response = plain_export(client, f"/office/members/{janis.public_id}/export.json")
     assert response.headers["Cache-Control"] == "no-store"
     assert json.loads(response.get_data(as_text=True))["data"]["email"] == JANIS["email"]
-    csv_body = client.get(f"/office/members/{janis.public_id}/export.csv").get_data(as_text=True)
+    csv_body = plain_export(client, f"/office/members/{janis.public_id}/export.csv").get_data(
+        as_text=True
+    )
     assert JANIS["email"] in csv_body
 
 

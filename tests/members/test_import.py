@@ -332,9 +332,9 @@ def _during_planning(monkeypatch, app, action):
     monkeypatch.setattr(importer, "plan_import", plan_then_act)
 
 
-def test_a_person_registered_during_the_import_stops_it(app, admin, monkeypatch):
-    """The rows are checked before the write; someone registered meanwhile refuses the import,
-    and the report is made again, so the import still does exactly what the report says."""
+def test_a_person_registered_during_the_import_is_skipped(app, admin, monkeypatch):
+    """The rows are checked before the write; someone registered meanwhile is skipped as already
+    a member when the batch is written (not a crash), and the result page counts the row."""
     url = _upload(admin, _csv(*GOOD))
     _during_planning(
         monkeypatch,
@@ -347,10 +347,14 @@ def test_a_person_registered_during_the_import_stops_it(app, admin, monkeypatch)
         ),
     )
     text = _submit(admin, url, "import", ["fees"], MAPPING).get_data(as_text=True)
-    assert "Someone else changed this" in text
+    assert "2 members have been imported." in text
     assert "Already in the registry, not added again: rows 3." in text
-    assert _members() == 1  # only the one registered meanwhile
-    assert db.session.scalar(select(db.func.count(import_files.ImportUpload.id))) == 1
+    skipped = text.split("Skipped: already in the registry</dt>")[1].split("</dd>")[0]
+    assert skipped.endswith(">1")
+    assert _members() == 3  # the one registered meanwhile and the two others, no duplicate
+    liga = service.find_existing({"email": "liga@example.lv"})
+    assert {p.purpose for p in liga.purposes} == {"bookings"}  # left as it was
+    assert db.session.scalar(select(db.func.count(import_files.ImportUpload.id))) == 0
 
 
 def test_a_second_click_on_import_imports_nothing(app, admin, monkeypatch):

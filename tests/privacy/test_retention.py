@@ -93,8 +93,12 @@ def test_bulk_erasure_journals_audits_and_cascades(app):
     report = run_retention(now=utcnow() + timedelta(days=8))
     assert sorted(report.erased_members) == public_ids
     assert db.session.scalar(select(db.func.count(ErasureJournal.id))) == 12
-    for model in (Member, MemberPurpose, MemberNameToken, ConsentEvent):
+    for model in (Member, MemberPurpose, MemberNameToken):
         assert db.session.scalar(select(db.func.count()).select_from(model)) == 0, model
+    # The consent ledger outlives the members, detached: given, then withdrawn (unconfirmed).
+    events = db.session.scalars(select(ConsentEvent)).all()
+    assert sorted(e.kind for e in events) == ["given"] * 12 + ["withdrawn"] * 12
+    assert all(e.member_id is None and e.address_hash for e in events)
     erased = db.session.scalars(
         select(AuditEvent.subject_id).where(AuditEvent.action == "member.erased")
     )

@@ -197,3 +197,16 @@ def test_a_forged_or_wrong_kind_link_is_refused(client):
     for token in (tokens.issue("access", member), good[:-3] + "abc", "x" * 2000):
         assert client.get(CONFIRM_PATH + token).status_code == 400
     assert _email(member) == ANNA["email"]
+
+
+def test_change_requests_are_rate_limited_per_new_address(client, mailbox):
+    """Nobody floods a stranger's mailbox from "My data"; other corrections are not counted."""
+    member = enrol(ANNA, ["access", "fees"])
+    open_my_data(client, member)
+    for number in range(6):  # corrections that mail nothing do not count
+        assert _correct(client, {**ANNA, "phone": f"+371 2612 000{number}"}).status_code == 302
+    statuses = [_correct(client, {**ANNA, "email": NEW}).status_code for _ in range(6)]
+    assert statuses == [302] * 5 + [429]
+    mailbox.wait_for(5)
+    mailbox.flush()
+    assert len(mailbox.to(NEW)) == 5

@@ -1,0 +1,217 @@
+"""Invoices that reach the member: issue the period's invoices and send each one.
+
+Issuing (the accountant's page, `flask --app wsgi fees issue-invoices --period YYYY-MM`, and the
+job runner on the day of the month INVOICE_RUN_DAY) generates the invoices and, in the same
+transaction, delivers each: one mail through the outbox to the address the member gave for fee
+administration, with the invoice's PDF attached; without such an address, the invoice is kept
+for the member at the desk (clubsite.fees.handover). The mail is queued *deferred*
+(clubsite.outbox.deferred): the outbox row holds only which invoice it is, and the sender
+renders the text and the PDF when it sends, so a run of 70,000 invoices writes 70,000 small
+rows instead of 70,000 PDFs. Invoice mails are part of the contract: they carry no offers and
+need no newsletter consent.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from clubsite import outbox
+from clubsite.database import utcnow
+from clubsite.domain import Actor, as_actor
+from clubsite.extensions import db
+from clubsite.fees import documents
+from clubsite.fees.delivery_models import InvoiceDelivery, InvoiceReminder
+from clubsite.fees.invoices import generate_invoices, invoice_by_public_id
+from clubsite.fees.terms import add_months
+from clubsite.i18n import format_date, format_money, to_local
+from clubsite.jobs import DailyAt, job
+from clubsite.mail import render_mail
+from clubsite.privacy import audit
+from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member
+
+RENDERER = "fees_invoice"  # the outbox renderer of invoice and reminder mails
+KINDS = {"invoice": "invoice", "reminder": "invoice_reminder"}  # outbox kind = email template
+
+
+@dataclass(frozen=True)
+class IssueReport:
+    """What an invoice run did: invoices issued, of them mailed and kept at the desk."""
+
+    issued: int
+    mailed: int
+    desk: int
+
+    def counts(self):
+        """For the job status."""
+        return {"issued": self.issued, "mailed": self.mailed, "desk": self.desk}
+
+
+def fees_address(member):
+    """The email address the member gave for fee administration, or None."""
+    enrolment = member.purpose("fees")
+    if enrolment is None or "email" not in enrolment.field_list:
+        return None
+    return store.read(member, ["email"]).get("email")
+
+
+def period_days(month):
+    """(first, last day) of a month given as YYYY-MM; ValueError if malformed."""
+    first = datetime.strptime(month, "%Y-%m").date()
+    return first, add_months(first, 1) - timedelta(days=1)
+
+
+def issue_and_queue(first, last, *, today=None, actor=None):
+    """Issue the invoices of periods starting in [first, last] and deliver each one."""
+    issued = generate_invoices(first, last, today=today, actor=actor)
+    mailed = deliver_invoices(issued, actor=actor)
+    return IssueReport(len(issued), mailed, len(issued) - mailed)
+
+
+def deliver_invoices(invoices, *, actor=None, now=None):
+    """Mail each invoice to its member's fees address, or keep it at the desk; returns mailed."""
+    now = now or utcnow()
+    mailed, events = 0, []
+    for invoice in invoices:
+        member = db.session.get(Member, invoice.member_id)
+        channel = _deliver(invoice, member, now)
+        mailed += channel == "email"
+        events.append((member.public_id, ["email"] if channel == "email" else []))
+    audit.record_many("fees.invoice_delivered", events, actor=as_actor(actor))
+    return mailed
+
+
+def deliver_invoice(invoice, *, actor, now=None):
+    """Send one invoice again (or for the first time): by email, or to the desk; the channel."""
+    member = db.session.get(Member, invoice.member_id) if invoice.member_id else None
+    if member is None:
+        return None
+    channel = _deliver(invoice, member, now or utcnow())
+    audit.record(
+        "fees.invoice_delivered",
+        subject=member.public_id,
+        fields=["email"] if channel == "email" else [],
+        detail=f"{invoice.number}:{channel}",
+        actor=as_actor(actor),
+    )
+    return channel
+
+
+def _deliver(invoice, member, now):
+    address = fees_address(member)
+    channel = "email" if address else "desk"
+    if address:
+        outbox.enqueue_deferred(
+            RENDERER,
+            {"invoice": invoice.public_id},
+            kind=KINDS["invoice"],
+            to=address,
+            member=member,
+        )
+    delivery = db.session.get(InvoiceDelivery, invoice.id)
+    if delivery is None:
+        db.session.add(InvoiceDelivery(invoice_id=invoice.id, channel=channel, delivered_at=now))
+    elif delivery.channel != channel or channel == "email":
+        delivery.channel, delivery.delivered_at = channel, now
+        delivery.handed_over_at = delivery.handed_over_by = None
+    return channel
+
+
+def render_invoice_mail(spec, *, to):
+    """The outbox renderer: the invoice (or reminder) mail with its PDF, made at send time."""
+    invoice = invoice_by_public_id(spec.get("invoice"))
+    member = db.session.get(Member, invoice.member_id) if invoice and invoice.member_id else None
+    if member is None:
+        raise outbox.RenderError("the invoice or its member is gone")
+    doc = documents.invoice_document(invoice)
+    kind = "reminder" if spec.get("reminder") else "invoice"
+    context = {
+        "name": store.read(member, ["first_name"]).get("first_name", ""),
+        "number": doc.number,
+        "club_name": doc.club.name,
+        "club_iban": doc.club.iban,
+        "reminder": spec.get("reminder"),
+        "description": invoice.description,
+        "my_data_url": _my_data_url(member.language),
+    }
+    with _mail_context():
+        message = render_mail(KINDS[kind], to=to, language=doc.language, **context, **_numbers(doc))
+    message.add_attachment(
+        documents.render_pdf(doc),
+        maintype="application",
+        subtype="pdf",
+        filename=documents.pdf_filename(doc),
+    )
+    return message
+
+
+def _numbers(doc):
+    """Dates and amounts as the member's language writes them."""
+    with force_locale(doc.language):
+        return {
+            "issued_on": format_date(doc.issued_on),
+            "due_on": format_date(doc.due_on),
+            "period": format_date(doc.lines[0].period_start)
+            + " – "
+            + format_date(doc.lines[0].period_end),
+            "total": format_money(doc.total_cents),
+            "to_pay": format_money(doc.remaining_cents),
+        }
+
+
+def _mail_context():
+    """A request context on BASE_URL for url_for, when rendering outside a request (the sender)."""
+    if has_request_context():
+        return contextlib.nullcontext()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return current_app.test_request_context("/", base_url=base)
+
+
+def _my_data_url(language):
+    with _mail_context():
+        path = url_for("public.my_data", lang=language)
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def delivery_of(invoice):
+    """(its delivery row or None, its reminders oldest first)."""
+    reminders = db.session.scalars(
+        select(InvoiceReminder)
+        .where(InvoiceReminder.invoice_id == invoice.id)
+        .order_by(InvoiceReminder.step)
+    ).all()
+    return db.session.get(InvoiceDelivery, invoice.id), reminders
+
+
+def run_month(today):
+    """The month whose periods the automatic run invoices on `today`, or None (not its day)."""
+    config = current_app.config
+    day = int(config.get("INVOICE_RUN_DAY") or 0)
+    if not 1 <= day <= 28 or today.day < day:
+        return None
+    first = add_months(today.replace(day=1), int(config.get("INVOICE_RUN_MONTHS_AHEAD") or 0))
+    return first, add_months(first, 1) - timedelta(days=1)
+
+
+@job("fees_invoice_run", DailyAt(6, "INVOICE_RUN_HOUR"), _l("Issuing the month's invoices"))
+def invoice_run_job(now=None):
+    """From INVOICE_RUN_DAY of each month on: issue and send that month's invoices.
+
+    Daily from that day to the month's end, so a runner that was down on the day catches up;
+    a run finds nothing left to do once the month is invoiced.
+    """
+    today = to_local(now or utcnow()).date()
+    month = run_month(today)
+    if month is None:
+        return {"issued": 0}
+    report = issue_and_queue(*month, today=today, actor=Actor.system())
+    db.session.commit()
+    return report.counts()
+
+
+RENDERERS = {RENDERER: render_invoice_mail}
