@@ -218,3 +218,44 @@ def test_admin_page_for_an_address_without_history_and_a_bad_one(client_for):
     reception = client_for("reception")
     token = csrf_token(reception, "/office/")
     assert reception.post(PAGE, data={"email": EMAIL, "csrf_token": token}).status_code == 403
+
+
+def test_the_migration_gives_existing_events_their_address_hash(tmp_path):
+    """Events written before the ledger carried hashes get their member's address hash, so an
+    erasure after the upgrade still leaves a proof (SQLite; the same SQL runs on PostgreSQL)."""
+    from flask_migrate import upgrade
+
+    from clubsite import create_app
+    from clubsite.database import utcnow
+    from clubsite.privacy.crypto import encrypt_field
+
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/old.sqlite3", "TESTING": True},
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        upgrade(revision="7eed22a16c16")  # the revision before the ledger kept hashes
+        blob = encrypt_field(
+            app.config["KEY_RING"], "old@example.lv", table="member", column="email", row_id="p1"
+        )
+        now = utcnow().isoformat(sep=" ")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO member (id, public_id, language, created_at, updated_at, "
+                    "version, email_enc) VALUES (1, 'p1', 'lv', :t, :t, 1, :e)"
+                ),
+                {"t": now, "e": blob},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO consent_event (member_id, purpose, kind, at, source, actor, "
+                    "proof) VALUES (1, 'newsletter', 'given', :t, 'signup', 'member', '')"
+                ),
+                {"t": now},
+            )
+        upgrade(revision="4d6c6c5c11df")
+        with db.engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT address_hash FROM consent_event")).scalar()
+        assert bytes(stored) == consent.address_hash("Old@example.lv")
+        db.engine.dispose()
