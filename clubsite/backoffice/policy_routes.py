@@ -43,10 +43,7 @@ def policy_training():
             return redirect(safe_next(request.args.get("next"), url_for("backoffice.home")))
         policy.record_failed_attempt(current_user)  # appended with the request's reads
         flash(
-            _(
-                "Not all answers were right. Read the points again and answer these new "
-                "questions."
-            ),
+            _("Not all answers were right. Read the points again and answer these new questions."),
             "error",
         )
         fresh = True

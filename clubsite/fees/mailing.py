@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.orm import load_only, selectinload
 
 from clubsite import outbox
 from clubsite.database import utcnow
@@ -74,16 +75,51 @@ def issue_and_queue(first, last, *, today=None, actor=None):
 
 
 def deliver_invoices(invoices, *, actor=None, now=None):
-    """Mail each invoice to its member's fees address, or keep it at the desk; returns mailed."""
+    """Mail each newly issued invoice to its member's fees address, or keep it at the desk.
+
+    Returns how many were mailed. Set-based for the month's run: the members are read in
+    chunks, nothing is queried per invoice, and the outbox and delivery rows go to the database
+    in multi-row INSERTs.
+    """
     now = now or utcnow()
-    mailed, events = 0, []
-    for invoice in invoices:
-        member = db.session.get(Member, invoice.member_id)
-        channel = _deliver(invoice, member, now)
-        mailed += channel == "email"
-        events.append((member.public_id, ["email"] if channel == "email" else []))
+    mails, events, deliveries = [], [], []
+    with db.session.no_autoflush:
+        for chunk in _chunks(list(invoices), CHUNK):
+            members = _members({invoice.member_id for invoice in chunk})
+            for invoice in chunk:
+                member = members[invoice.member_id]
+                address = fees_address(member)
+                if address:
+                    mails.append(({"invoice": invoice.public_id}, address, member.id))
+                channel = "email" if address else "desk"
+                deliveries.append(
+                    {"invoice_id": invoice.id, "channel": channel, "delivered_at": now}
+                )
+                events.append((member.public_id, ["email"] if address else []))
+    db.session.flush()
+    outbox.enqueue_deferred_many(RENDERER, mails, kind=KINDS["invoice"])
+    if deliveries:
+        db.session.execute(insert(InvoiceDelivery), deliveries)
     audit.record_many("fees.invoice_delivered", events, actor=as_actor(actor))
-    return mailed
+    return len(mails)
+
+
+CHUNK = 500
+
+
+def _chunks(rows, size):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _members(ids):
+    """{id: Member} with their enrolments and (only) their email, in one query per chunk."""
+    query = (
+        select(Member)
+        .where(Member.id.in_(ids))
+        .options(load_only(Member.public_id, Member.email_enc), selectinload(Member.purposes))
+    )
+    return {member.id: member for member in db.session.scalars(query)}
 
 
 def deliver_invoice(invoice, *, actor, now=None):
@@ -91,7 +127,14 @@ def deliver_invoice(invoice, *, actor, now=None):
     member = db.session.get(Member, invoice.member_id) if invoice.member_id else None
     if member is None:
         return None
-    channel = _deliver(invoice, member, now or utcnow())
+    now = now or utcnow()
+    channel = _queue(invoice, member)
+    delivery = db.session.get(InvoiceDelivery, invoice.id)
+    if delivery is None:
+        db.session.add(InvoiceDelivery(invoice_id=invoice.id, channel=channel, delivered_at=now))
+    elif delivery.channel != channel or channel == "email":
+        delivery.channel, delivery.delivered_at = channel, now
+        delivery.handed_over_at = delivery.handed_over_by = None
     audit.record(
         "fees.invoice_delivered",
         subject=member.public_id,
@@ -102,24 +145,14 @@ def deliver_invoice(invoice, *, actor, now=None):
     return channel
 
 
-def _deliver(invoice, member, now):
+def _queue(invoice, member):
+    """Queue the invoice's mail to the member's fees address; the channel ("email" or "desk")."""
     address = fees_address(member)
-    channel = "email" if address else "desk"
-    if address:
-        outbox.enqueue_deferred(
-            RENDERER,
-            {"invoice": invoice.public_id},
-            kind=KINDS["invoice"],
-            to=address,
-            member=member,
-        )
-    delivery = db.session.get(InvoiceDelivery, invoice.id)
-    if delivery is None:
-        db.session.add(InvoiceDelivery(invoice_id=invoice.id, channel=channel, delivered_at=now))
-    elif delivery.channel != channel or channel == "email":
-        delivery.channel, delivery.delivered_at = channel, now
-        delivery.handed_over_at = delivery.handed_over_by = None
-    return channel
+    if address is None:
+        return "desk"
+    spec = {"invoice": invoice.public_id}
+    outbox.enqueue_deferred(RENDERER, spec, kind=KINDS["invoice"], to=address, member=member.id)
+    return "email"
 
 
 def render_invoice_mail(spec, *, to):

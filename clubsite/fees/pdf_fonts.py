@@ -19,7 +19,8 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 FAMILY = "Roboto"
-STYLES = {"": "Roboto", "B": "RobotoBold"}  # fpdf2 style -> font_roboto's font name
+# fpdf2 style -> font_roboto's font name. One weight: bold is drawn (clubsite.fees.documents).
+STYLES = {"": "Roboto"}
 LATVIAN = "ĀāČčĒēĢģĪīĶķĻļŅņŠšŪūŽž"
 _PUNCTUATION = [*range(0x2010, 0x2027), 0x2030, 0x2039, 0x203A, 0x20AC, 0x2116, 0x2122]
 TIERS = {

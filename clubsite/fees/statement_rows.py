@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.domain import Stale
 from clubsite.extensions import db
 from clubsite.fees.models import COLLECTION_METHOD, Invoice, Payment
-from clubsite.privacy import audit
 from clubsite.privacy.crypto import decrypt_field
-from clubsite.privacy.models import Member
 
 CHUNK = 500
 
@@ -79,8 +77,9 @@ def in_collection(batch_id):
     return _select(Invoice.collection_batch_id == batch_id, Invoice.collection_status == "sent")
 
 
-def open_buyers(amounts):
-    """[(invoice id, cents still due, buyer name)] of open invoices with one of these sums due."""
+def open_buyers(amounts, *, exclude=()):
+    """[(invoice id, cents still due, buyer name)] of open invoices with one of these sums due
+    (but those in exclude: paid by this very import)."""
     ring = current_app.config["KEY_RING"]
     amounts, found = sorted(amounts), []
     due = Invoice.amount_cents - Invoice.paid_cents
@@ -91,7 +90,7 @@ def open_buyers(amounts):
             )
         )
         for invoice_id, public_id, cents, blob in rows:
-            if blob is not None:
+            if blob is not None and invoice_id not in exclude:
                 name = decrypt_field(
                     ring, blob, table="invoice", column="buyer_name", row_id=public_id
                 )
@@ -164,10 +163,10 @@ def write_back(rows):
 
 
 def insert_payments(payments, actor):
-    """Insert the import's payments in one executemany; audit one event per payment."""
+    """Insert the import's payments in one executemany (the import's one event audits them)."""
     now, by = utcnow(), actor.id or actor.kind
     db.session.execute(
-        insert(Payment),
+        Payment.__table__.insert(),  # Core: one executemany, no ORM bookkeeping
         [
             {
                 "public_id": new_public_id(),
@@ -181,19 +180,4 @@ def insert_payments(payments, actor):
             }
             for p in payments
         ],
-    )
-    member_ids = sorted({p["invoice"].member_id for p in payments if p["invoice"].member_id})
-    public = {}
-    for start in range(0, len(member_ids), CHUNK):
-        chunk = member_ids[start : start + CHUNK]
-        public.update(
-            db.session.execute(
-                select(Member.id, Member.public_id).where(Member.id.in_(chunk))
-            ).all()
-        )
-    audit.record_many(
-        "fees.payment_recorded",
-        [(public.get(p["invoice"].member_id), []) for p in payments],
-        detail="statement",
-        actor=actor,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from clubsite.database import new_public_id
 from clubsite.domain import as_actor
@@ -57,6 +57,7 @@ class _Work:
     returned_payments: list = field(default_factory=list)  # ids of payments sent back
     lines: list = field(default_factory=list)  # dicts for StatementLine
     suggested: dict = field(default_factory=dict)  # line key -> InvoiceRow its reference names
+    batches: list | None = None  # recent collection files, read when first needed
     counts: Counter = field(default_factory=Counter)
 
 
@@ -172,12 +173,11 @@ def _match_credit(work, key, line):
 def _match_collection(work, key, line):
     """A collection booked as one credit: its file's id in the reference, its total paid."""
     text = f"{line.reference} {line.end_to_end}"
-    if not text.strip():
-        return False
-    batches = db.session.scalars(
-        select(SepaBatch).order_by(SepaBatch.id.desc()).limit(RECENT_BATCHES)
-    ).all()
-    for batch in batches:
+    if work.batches is None:  # read once per import, and only if a line may need them
+        work.batches = db.session.scalars(
+            select(SepaBatch).order_by(SepaBatch.id.desc()).limit(RECENT_BATCHES)
+        ).all()
+    for batch in work.batches:
         ids = [batch.message_id, *filter(None, batch.payment_info_ids.split(","))]
         if not any(i in text for i in ids):
             continue
@@ -240,13 +240,11 @@ def _suggestions(work, lines):
     and its buyer the payer's name (in either order, case and diacritics aside)."""
     wanted = [(k, line) for k, line in lines if k not in work.suggested and line.payer_name]
     settled = {row.id for row in work.invoices.values() if row.status != "open"}
+    amounts = {line.amount_cents for _k, line in wanted}
     index = {}
-    for invoice_id, cents, name in statement_rows.open_buyers(
-        {ln.amount_cents for _k, ln in wanted}
-    ):
-        if invoice_id not in settled:
-            for name_key in _name_keys(name):
-                index.setdefault((cents, name_key), set()).add(invoice_id)
+    for invoice_id, cents, name in statement_rows.open_buyers(amounts, exclude=settled):
+        for name_key in _name_keys(name):
+            index.setdefault((cents, name_key), set()).add(invoice_id)
     found = {}
     for key, line in wanted:
         candidates = set().union(
@@ -294,12 +292,15 @@ def _write(work, statement, actor):
     if work.lines:
         for row in work.lines:
             row["import_id"] = record.id
-        db.session.execute(insert(StatementLine), work.lines)
+        db.session.execute(StatementLine.__table__.insert(), work.lines)  # Core: executemany
     if work.payments:
         statement_rows.insert_payments(work.payments, actor)
     audit.record(
         "fees.statement_imported",
-        detail=f"{record.public_id}:matched={record.matched}:unmatched={record.unmatched}",
+        detail=(
+            f"{record.public_id}:matched={record.matched}:returned={record.returned}"
+            f":unmatched={record.unmatched}:payments={len(work.payments)}"
+        ),
         actor=actor,
     )
     return record

@@ -10,7 +10,12 @@ heavy to render with its action (a month's invoices, PDFs and all) is queued wit
 
 from clubsite.jobs import register_jobs
 from clubsite.outbox import sender
-from clubsite.outbox.deferred import RenderError, enqueue_deferred, register_renderer
+from clubsite.outbox.deferred import (
+    RenderError,
+    enqueue_deferred,
+    enqueue_deferred_many,
+    register_renderer,
+)
 from clubsite.outbox.sender import send_due
 from clubsite.outbox.service import enqueue, recent_failures, summary
 
@@ -18,6 +23,7 @@ __all__ = [
     "RenderError",
     "enqueue",
     "enqueue_deferred",
+    "enqueue_deferred_many",
     "init_app",
     "recent_failures",
     "register_renderer",

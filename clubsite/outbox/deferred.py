@@ -4,7 +4,8 @@ The month's invoice run queues tens of thousands of mails, each with a PDF. Rend
 in the run's transaction would hold the write lock for minutes and store a PDF per row, so such
 a mail is queued as a *deferred* message: `enqueue_deferred(renderer, spec, to=, kind=, ...)`
 stores the renderer's name and its spec (JSON: which invoice, which reminder) in place of the
-MIME bytes, encrypted and bound to the row like any body. The sender (clubsite.outbox.sender)
+MIME bytes, encrypted and bound to the row like any body (`enqueue_deferred_many` writes a whole
+run's rows in one multi-row INSERT). The sender (clubsite.outbox.sender)
 calls `resolve` right before handing a message over: the registered renderer,
 `func(spec, to=address) -> EmailMessage`, makes the mail (PDF and all) from the database as it
 is then. An area registers its renderers from its init_app: `register_renderer(app, name, func)`.
@@ -18,9 +19,15 @@ message.
 import json
 import re
 
+from flask import current_app
+from sqlalchemy import insert
+
+from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
 from clubsite.mail import MAIL_POLICY
-from clubsite.outbox.service import enqueue
+from clubsite.outbox.models import TABLE, OutboxMessage
+from clubsite.outbox.service import KIND, enqueue
+from clubsite.privacy.crypto import encrypt_field
 
 _EXTENSION = "clubsite.outbox.renderers"
 MARKER = b"X-Clubsite-Deferred: "
@@ -44,6 +51,41 @@ def enqueue_deferred(renderer, spec, *, kind, to, member=None, valid_for=None):
         raise ValueError(f"renderer name {renderer!r}: lower-case letters, digits and _ only")
     body = MARKER + renderer.encode("ascii") + b"\r\n\r\n" + json.dumps(spec).encode("utf-8")
     return enqueue(body, kind=kind, member=member, to=to, valid_for=valid_for)
+
+
+def enqueue_deferred_many(renderer, items, *, kind):
+    """Queue many deferred mails in one statement: items are (spec, to, member id or None).
+
+    For a run of tens of thousands (the month's invoices): the rows are written as one
+    multi-row INSERT in the caller's transaction, encrypted and bound exactly as `enqueue`
+    binds them, without an ORM object per mail. Returns how many were queued.
+    """
+    if not NAME.fullmatch(renderer) or not KIND.fullmatch(kind):
+        raise ValueError(f"renderer {renderer!r} or kind {kind!r}: lower-case letters, digits, _")
+    ring = current_app.config["KEY_RING"]
+    head = MARKER + renderer.encode("ascii") + b"\r\n\r\n"
+    now = utcnow()
+    rows = []
+    for spec, to, member_id in items:
+        public_id = new_public_id()
+        body = (head + json.dumps(spec).encode("utf-8")).decode("latin-1")
+        bound = {"table": TABLE, "row_id": public_id}
+        rows.append(
+            {
+                "public_id": public_id,
+                "kind": kind,
+                "member_id": member_id,
+                "recipient_enc": encrypt_field(ring, to, column="recipient", **bound),
+                "body_enc": encrypt_field(ring, body, column="body", **bound),
+                "status": "queued",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+        )
+    if rows:
+        db.session.execute(insert(OutboxMessage.__table__), rows)
+    return len(rows)
 
 
 def is_deferred(data):

@@ -2,16 +2,23 @@
 there (the IBAN then erased), or recorded by the accountant from a signed form."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from clubsite.domain import Actor
 from clubsite.extensions import db
+from clubsite.fees import desk, mandates
 from clubsite.fees.bank_models import Mandate
+from clubsite.fees.models import MembershipPause
+from clubsite.i18n import today_local
+from clubsite.members.service import erase_member
 from clubsite.privacy import fields as store
+from clubsite.privacy.subject_access import gather
 from tests.conftest import csrf_token
 from tests.fees.bank_helpers import lv_iban, set_up_creditor
-from tests.fees.helpers import english, make_member
+from tests.fees.helpers import english, make_member, make_plan, sell
 from tests.public.helpers import open_my_data
 from tests.support.mailbox import text_body
 
@@ -132,22 +139,19 @@ def test_accountant_records_a_signed_mandate(client_for, member):
 
 def test_erasure_takes_the_mandate_and_pauses_with_the_member(member):
     """Mandates and pauses go with their member; the export lists the mandate until then."""
-    from datetime import timedelta
-
-    from clubsite.domain import Actor
-    from clubsite.fees import desk, mandates
-    from clubsite.fees.models import MembershipPause
-    from clubsite.i18n import today_local
-    from clubsite.members.service import erase_member
-    from clubsite.privacy.subject_access import gather
-    from tests.fees.helpers import make_plan, sell
-
     staff = Actor.staff("00000000-0000-4000-8000-000000000001")
     today = today_local()
     membership, _invoice = sell(member, make_plan(), today=today)
     mandates.record_mandate(member, iban=lv_iban(3), signed_on=today, actor=staff)
-    desk.pause_membership(membership, member, starts_on=today, ends_on=today + timedelta(days=6),
-                          reason="personal", actor=staff, today=today)
+    desk.pause_membership(
+        membership,
+        member,
+        starts_on=today,
+        ends_on=today + timedelta(days=6),
+        reason="personal",
+        actor=staff,
+        today=today,
+    )
     db.session.commit()
     section = gather(member, language="en")["direct_debit"]
     assert [m["status"] for m in section] == ["active"]

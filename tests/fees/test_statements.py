@@ -3,7 +3,8 @@ paid, a second import changes nothing, returned direct debits reopen their invoi
 number matches waits (with a suggestion by amount and name) for the accountant, and hostile or
 foreign files are refused with a clear message, changing nothing."""
 
-from datetime import timedelta
+import io
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from clubsite.fees import sepa, statement_lines, statements
 from clubsite.fees.bank_models import StatementImport, StatementLine
 from clubsite.fees.models import Invoice, Payment
 from clubsite.fees.statement_files import StatementError, parse
-from clubsite.i18n import today_local
+from clubsite.i18n import CLUB_TZ, today_local
 from clubsite.privacy.retention import run_retention
 from tests.conftest import csrf_token
 from tests.fees.bank_helpers import (
@@ -245,7 +246,7 @@ def test_upload_page_imports_and_refuses_clearly(client_for):
     token = csrf_token(accountant, "/office/fees/statements")
     bad = accountant.post(
         "/office/fees/statements",
-        data={"csrf_token": token, "file": (__import__("io").BytesIO(LAUGHS), "izraksts.xml")},
+        data={"csrf_token": token, "file": (io.BytesIO(LAUGHS), "izraksts.xml")},
         content_type="multipart/form-data",
     )
     assert "declares entities of its own" in bad.get_data(as_text=True)
@@ -255,7 +256,7 @@ def test_upload_page_imports_and_refuses_clearly(client_for):
     )
     response = accountant.post(
         "/office/fees/statements",
-        data={"csrf_token": token, "file": (__import__("io").BytesIO(good), "izraksts.xml")},
+        data={"csrf_token": token, "file": (io.BytesIO(good), "izraksts.xml")},
         content_type="multipart/form-data",
         follow_redirects=True,
     )
@@ -264,16 +265,20 @@ def test_upload_page_imports_and_refuses_clearly(client_for):
 
 
 def test_upload_without_the_form_token_is_refused(client_for):
-    """The page is exempt from the global CSRF hook only to raise the size limit first."""
+    """The page is exempt from the global CSRF hook only to raise the size limit first: the
+    form still checks its token, so a forged upload of a good statement records nothing."""
+    _a, invoice = member_with_invoice(0, mandate=False)
     accountant = client_for("accountant")
     accountant.get("/office/fees/statements")
+    good = camt053([camt_entry(3500, reference=invoice.number, bank_ref="F-1")])
     response = accountant.post(
         "/office/fees/statements",
-        data={"file": (__import__("io").BytesIO(b"<x/>"), "izraksts.xml")},
+        data={"file": (io.BytesIO(good), "izraksts.xml")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
     assert db.session.scalar(select(func.count(StatementImport.id))) == 0
+    assert _state(invoice) == [("open", 0)]
 
 
 def test_cli_imports_a_statement(runner, tmp_path):
@@ -307,10 +312,6 @@ def test_unmatched_details_are_erased_after_their_days(app):
     line = db.session.scalar(select(StatementLine))
     assert statement_lines.read_details(line)["payer_name"] == "Pēteris Kļaviņš"
     later = today_local() + timedelta(days=app.config["STATEMENT_UNMATCHED_DAYS"] + 1)
-    from datetime import datetime, time
-
-    from clubsite.i18n import CLUB_TZ
-
     run_retention(now=datetime.combine(later, time(12), CLUB_TZ))
     db.session.expire_all()
     line = db.session.scalar(select(StatementLine))

@@ -124,7 +124,9 @@ def test_a_new_purpose_is_in_the_record_of_processing(runner, client_for, lesson
     assert "Swimming lessons" in page and "Members who take swimming lessons" in page
 
 
-def test_check_ins_are_kept_as_long_as_the_access_purpose_says(domain_messages_in_english, monkeypatch):
+def test_check_ins_are_kept_as_long_as_the_access_purpose_says(
+    domain_messages_in_english, monkeypatch
+):
     """Five days in the registry: a six-day-old check-in goes, a four-day-old one stays."""
     _with_retention(monkeypatch, "access", record_days=5)
     now = utcnow()
@@ -137,7 +139,9 @@ def test_check_ins_are_kept_as_long_as_the_access_purpose_says(domain_messages_i
     assert "check-in records 5 days" in str(PURPOSES["access"].retention)
 
 
-def test_bookings_are_kept_as_long_as_the_bookings_purpose_says(domain_messages_in_english, monkeypatch):
+def test_bookings_are_kept_as_long_as_the_bookings_purpose_says(
+    domain_messages_in_english, monkeypatch
+):
     """Three days in the registry: a booking's data goes at the start of its fourth day after."""
     _with_retention(monkeypatch, "bookings", record_days=3)
     starts = utcnow()
@@ -153,7 +157,9 @@ def test_unconfirmed_sign_ups_expire_as_the_newsletter_purpose_says(app, monkeyp
     assert abs(keep - (utcnow() + timedelta(days=2))) < timedelta(minutes=5)
 
 
-def test_invoices_are_kept_as_long_as_the_fees_purpose_says(domain_messages_in_english, monkeypatch):
+def test_invoices_are_kept_as_long_as_the_fees_purpose_says(
+    domain_messages_in_english, monkeypatch
+):
     """Seven years in the registry: an invoice of 2026 is kept through 2033."""
     assert legal_keep_until(date(2026, 3, 10)) == date(2031, 12, 31)
     _with_retention(monkeypatch, "fees", legal_years=7)
