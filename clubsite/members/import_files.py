@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from clubsite.database import as_utc, new_public_id, utcnow
 from clubsite.domain import DomainError, NotFound
 from clubsite.extensions import db
+from clubsite.members.import_writer import gc_paused
 from clubsite.privacy.crypto import decrypt_field, encrypt_field
 from clubsite.privacy.keys import register_encrypted
 from clubsite.privacy.retention import retention_task
@@ -109,6 +110,7 @@ def _xlsx_rows(data):
     book.close()
 
 
+@gc_paused()
 def read_table(filename, data):
     """Read the first sheet of an XLSX file or a CSV file (comma, semicolon or tab)."""
     if not data:

@@ -150,6 +150,7 @@ def check_options(purposes, bases, wording=""):
     return options
 
 
+@import_writer.gc_paused()
 def plan_import(table, mapping, options):
     """Check every row; nothing is written. Rows are numbered as in the spreadsheet."""
     check_mapping(table.headers, mapping)
@@ -318,6 +319,7 @@ def commit_each_batch():
             raise
 
 
+@import_writer.gc_paused()
 def run_batches(
     plan,
     options,
