@@ -86,47 +86,31 @@ def _pending(session=None):
     return (session or db.session()).info.setdefault(_PENDING, [])
 
 
+def _event(action, actor, subject, fields, detail, at):
+    actor_type, actor_id = _actor_pair(actor)
+    return {
+        "at": at,
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "action": action,
+        "subject_id": subject,
+        "fields": ",".join(sorted(fields)),
+        "detail": detail[:200],
+    }
+
+
 def record(action, *, actor, subject=None, fields=(), detail=""):
     """Add an event to the current action; it is appended when the action's transaction commits."""
-    actor_type, actor_id = _actor_pair(actor)
-    _pending().append(
-        {
-            "at": utcnow().replace(microsecond=0),
-            "actor_type": actor_type,
-            "actor_id": actor_id,
-            "action": action,
-            "subject_id": subject,
-            "fields": ",".join(sorted(fields)),
-            "detail": detail[:200],
-        }
-    )
+    at = utcnow().replace(microsecond=0)
+    _pending().append(_event(action, actor, subject, fields, detail, at))
 
 
 def record_many(action, items, *, actor, detail=""):
     """Add one event per (subject, field names); for bulk work they go in one insert."""
-    count = 0
-    for subject, fields in items:
-        record(action, subject=subject, fields=fields, detail=detail, actor=actor)
-        count += 1
-    return count
-
-
-def take_pending(session=None):
-    """Remove and return the events collected but not yet appended."""
-    session = session or db.session()
-    return session.info.pop(_PENDING, [])
-
-
-def put_back(events, session=None):
-    """Return collected events to the current action (ahead of any collected since)."""
-    if events:
-        pending = _pending(session)
-        pending[:0] = events
-
-
-def has_pending(session=None):
-    """True if events wait to be appended."""
-    return bool((session or db.session()).info.get(_PENDING))
+    at = utcnow().replace(microsecond=0)
+    events = [_event(action, actor, subject, fields, detail, at) for subject, fields in items]
+    _pending().extend(events)
+    return len(events)
 
 
 def append(session, events):
