@@ -1,5 +1,7 @@
 """Security headers on every response, and no caching of anything personal."""
 
+import hashlib
+
 from flask import request
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -40,3 +42,8 @@ def set_security_headers(response):
 def register_security(app):
     """Install the header hook."""
     app.after_request(set_security_headers)
+
+
+def token_hash(token):
+    """The SHA-256 of a secret token: what the database keeps of session and link tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()

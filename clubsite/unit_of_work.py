@@ -50,11 +50,6 @@ def _state():
     return g.setdefault("_unit_of_work", {"writing": False, "reads": [], "read_only": False})
 
 
-def writing():
-    """True inside a write block."""
-    return _state().get("writing", False)
-
-
 def as_domain_error(exc):
     """The domain error a database-level conflict stands for, or None."""
     if isinstance(exc, DomainError):

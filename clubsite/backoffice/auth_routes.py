@@ -29,13 +29,10 @@ def login():
         with unit_of_work.write(form) as outcome:
             # A refusal keeps its failure count; its message goes under the password.
             complete = auth.log_in(service.settle_login(attempt))
-        if outcome.error is not None:
-            form.form_errors.clear()
-            form.password.errors.append(outcome.error.message)
-        elif not complete:
+        if outcome.ok and not complete:
             # Two-factor sign-in: the code is the second step (twofactor_routes).
             return redirect(url_for("backoffice.login_code", next=form.next.data or None))
-        else:
+        if outcome.ok:
             return redirect(safe_next(form.next.data, url_for("backoffice.home")))
     return render_template("backoffice/login.html", form=form)
 

@@ -62,10 +62,7 @@ def login_code():
                 auth.log_out()
             flash(outcome.error.message, "error")
             return redirect(url_for("backoffice.login"))
-        if outcome.error is not None:
-            form.form_errors.clear()
-            form.code.errors.append(outcome.error.message)
-        else:
+        if outcome.ok:
             return redirect(safe_next(form.next.data, url_for("backoffice.home")))
     return render_template("backoffice/twofactor/login_code.html", form=form)
 

@@ -12,9 +12,7 @@ unsubscribed, was suppressed or erased after Send was pressed is not mailed.
 """
 
 import logging
-import os
 import smtplib
-import socket
 import time
 from collections import Counter
 from datetime import timedelta
@@ -25,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
 from clubsite.jobs import Every, job
-from clubsite.jobs.lease import moving_clock
+from clubsite.jobs.lease import moving_clock, owner_id
 from clubsite.mail import MailError
 from clubsite.newsletter import tokens
 from clubsite.newsletter.audience import INCLUDED, fetch_candidates, judge
@@ -52,11 +50,6 @@ def send_newsletters(now):
     return {key: report[key] for key in ("sent", "retry", "failed", "cancelled")}
 
 
-def sender_id():
-    """A lease owner name unique to this process and sender."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{os.urandom(3).hex()}"
-
-
 class Sender:
     """Drains due deliveries of sending campaigns, batch by batch.
 
@@ -73,7 +66,7 @@ class Sender:
         self.renew_every = lease / 3
         self.max_attempts = config.get("NEWSLETTER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
         self.delays = tuple(config.get("NEWSLETTER_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
-        self.store = DeliveryStore(sender_id(), lease)
+        self.store = DeliveryStore(owner_id(), lease)
         self.clock = clock
         self.on_result = on_result or (lambda outcome: None)
         self.sleep = sleep or time.sleep

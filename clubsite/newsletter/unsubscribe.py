@@ -77,12 +77,6 @@ def link_for_token(token, *, now=None):
     return Link(None, member, language, now - issued > tokens.MEMBER_LINK_LIFETIME)
 
 
-def unsubscribe(delivery, *, now=None):
-    """Take the delivery's recipient off the newsletter; True if something changed."""
-    member = db.session.get(Member, delivery.member_id) if delivery.member_id else None
-    return unsubscribe_member(member, delivery=delivery, now=now)
-
-
 def unsubscribe_member(member, *, delivery=None, now=None):
     """Take the member off the newsletter (delivery: the one whose link was used)."""
     now = now or utcnow()

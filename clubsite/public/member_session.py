@@ -7,7 +7,6 @@ it, and for every browser when the member's address changes: a copied cookie is 
 nothing from then on.
 """
 
-import hashlib
 import secrets
 import time
 from datetime import timedelta
@@ -22,6 +21,7 @@ from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
 from clubsite.privacy.models import Member
 from clubsite.public.models import MemberSession
+from clubsite.security import token_hash
 
 SESSION_KEY = "member_pid"
 UNTIL_KEY = "member_until"
@@ -29,10 +29,6 @@ TOKEN_KEY = "member_sid"  # noqa: S105 (the cookie key, not a secret)
 SESSION_MINUTES = 30  # absolute: a link opens the page for half an hour at most
 IDLE_MINUTES = 15
 TOUCH_SECONDS = 60  # last_seen_at is written at most once a minute
-
-
-def _hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def open_member_session(member, *, now=None):
@@ -45,7 +41,7 @@ def open_member_session(member, *, now=None):
     token = secrets.token_urlsafe(32)
     db.session.add(
         MemberSession(
-            token_hash=_hash(token), member_id=member.id, created_at=now, last_seen_at=now
+            token_hash=token_hash(token), member_id=member.id, created_at=now, last_seen_at=now
         )
     )
     session[TOKEN_KEY] = token
@@ -66,7 +62,7 @@ def close_member_session():
     if token:
         with unit_of_work.write():
             db.session.execute(
-                delete(MemberSession).where(MemberSession.token_hash == _hash(token))
+                delete(MemberSession).where(MemberSession.token_hash == token_hash(token))
             )
 
 
@@ -92,7 +88,7 @@ def current_member(*, now=None):
     found = db.session.execute(
         select(MemberSession, Member)
         .join(Member, Member.id == MemberSession.member_id)
-        .where(MemberSession.token_hash == _hash(token))
+        .where(MemberSession.token_hash == token_hash(token))
     ).first()
     if found is None or found[1].public_id != public_id:
         _forget()
@@ -105,11 +101,11 @@ def current_member(*, now=None):
         close_member_session()
         return None
     if now - as_utc(record.last_seen_at) > timedelta(seconds=TOUCH_SECONDS):
-        token_hash = record.token_hash
+        stored_hash = record.token_hash
         with unit_of_work.write():  # a short write of its own: a page view is a read
             db.session.execute(
                 update(MemberSession)
-                .where(MemberSession.token_hash == token_hash)
+                .where(MemberSession.token_hash == stored_hash)
                 .values(last_seen_at=now)
             )
     return member

@@ -3,7 +3,7 @@ request is clubsite.registers.requests).
 
 Functions change the session only; the caller commits once. Free text is encrypted (bound to
 its table, column and entry), and every read of it is audited. actor (a clubsite.domain.Actor)
-names who files, changes or reads an entry; None means the logged-in staff member.
+names who files, changes or reads an entry; None means the system (a command or a job).
 """
 
 import calendar

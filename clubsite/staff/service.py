@@ -17,6 +17,7 @@ from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.privacy.roles import ROLES
 from clubsite.privacy.validation import ValidationError, validate_email, validate_name
+from clubsite.security import token_hash
 from clubsite.staff.models import LoginThrottle, SetupToken, StaffSession, StaffUser
 from clubsite.staff.passwords import (
     PasswordPolicyError,
@@ -45,10 +46,6 @@ class LoginLocked(StaffError):
     """Too many failures for this login name; try again later."""
 
     keeps_changes = True
-
-
-def _token_hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _throttle_key(email, kind="login"):
@@ -152,7 +149,7 @@ def check_credentials(email, password, *, now=None):
 def settle_login(attempt, *, now=None):
     """Record a checked login: clear or count failures; the staff member, or LoginFailed/Locked."""
     if attempt.locked:
-        raise LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
+        raise LoginLocked(_l("Too many failed attempts. Try again in a few minutes."), "password")
     user = attempt.user
     if attempt.correct:
         if attempt.had_failures:
@@ -161,7 +158,7 @@ def settle_login(attempt, *, now=None):
             user.password_hash = hash_password(attempt.password)
         return user
     record_failure(attempt.email, user, now=now)
-    raise LoginFailed(_l("The email or password is not correct."))
+    raise LoginFailed(_l("The email or password is not correct."), "password")
 
 
 def authenticate(email, password, *, now=None):
@@ -227,7 +224,7 @@ def start_session(user, *, second_factor_done=True):
     token = secrets.token_urlsafe(32)
     db.session.add(
         StaffSession(
-            token_hash=_token_hash(token), staff_id=user.id, second_factor_done=second_factor_done
+            token_hash=token_hash(token), staff_id=user.id, second_factor_done=second_factor_done
         )
     )
     action = "login" if second_factor_done else "login.password_ok"
@@ -248,7 +245,7 @@ def load_session(token, *, now=None, pending=False):
     found = db.session.execute(
         select(StaffSession, StaffUser)
         .join(StaffUser, StaffUser.id == StaffSession.staff_id)
-        .where(StaffSession.token_hash == _token_hash(token))
+        .where(StaffSession.token_hash == token_hash(token))
     ).first()
     if found is None:
         return None
@@ -260,17 +257,17 @@ def load_session(token, *, now=None, pending=False):
     aged = now - as_utc(record.created_at) > timedelta(hours=cfg["ABSOLUTE_TIMEOUT_HOURS"])
     if pending:
         aged = now - as_utc(record.created_at) > timedelta(minutes=PENDING_CODE_MINUTES)
-    token_hash = record.token_hash
+    stored_hash = record.token_hash
     if idle or aged or not user.active:
         with unit_of_work.write():
-            db.session.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash))
+            db.session.execute(delete(StaffSession).where(StaffSession.token_hash == stored_hash))
         return None
     # Write at most once a minute, in a short write of its own: a page view is a read.
     if now - as_utc(record.last_seen_at) > timedelta(seconds=60):
         with unit_of_work.write():
             db.session.execute(
                 update(StaffSession)
-                .where(StaffSession.token_hash == token_hash)
+                .where(StaffSession.token_hash == stored_hash)
                 .values(last_seen_at=now)
             )
     return user
@@ -279,9 +276,7 @@ def load_session(token, *, now=None, pending=False):
 def end_session(token):
     """Delete one session (logout)."""
     if token:
-        db.session.execute(
-            delete(StaffSession).where(StaffSession.token_hash == _token_hash(token))
-        )
+        db.session.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash(token)))
 
 
 def end_all_sessions(user):
@@ -351,7 +346,7 @@ def create_setup_token(kind="first-admin", staff=None, hours=SETUP_LINK_HOURS):
     token = secrets.token_urlsafe(32)
     db.session.add(
         SetupToken(
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             kind=kind,
             staff_id=staff.id if staff else None,
             expires_at=utcnow() + timedelta(hours=hours),
@@ -364,7 +359,7 @@ def find_setup_token(token, kind, *, now=None):
     """The unused, unexpired token of this kind, or None."""
     if not token or len(token) > 100:
         return None
-    record = db.session.get(SetupToken, _token_hash(token))
+    record = db.session.get(SetupToken, token_hash(token))
     if record is None or record.kind != kind or record.used_at is not None:
         return None
     if as_utc(record.expires_at) <= (now or utcnow()):

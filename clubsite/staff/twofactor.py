@@ -177,7 +177,7 @@ def check_login_code(user, code, *, now=None):
         return
     if service.record_failure(user.email, user, kind="code", now=now):
         raise service.LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
-    raise service.LoginFailed(MSG_WRONG_CODE)
+    raise service.LoginFailed(MSG_WRONG_CODE, "code")
 
 
 def required_roles():

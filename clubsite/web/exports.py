@@ -15,7 +15,6 @@ the download of an archive as `export.downloaded`; the export's own event (which
 fields) is recorded by whoever makes the file.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -36,6 +35,7 @@ from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.privacy.policy import policy_current
 from clubsite.privacy.retention import retention_task
+from clubsite.security import token_hash
 from clubsite.web import office
 from clubsite.web.guard import requires
 
@@ -82,10 +82,6 @@ class ExportForm(FlaskForm):
             raise ValidationError(_l("Tick the box to confirm, or choose the encrypted archive."))
 
 
-def _hash(token):
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
 def offer(make, filename, *, kind, title, back_url):
     """The export page of one endpoint: GET the choice, POST the archive page or plain file.
 
@@ -110,7 +106,7 @@ def offer(make, filename, *, kind, title, back_url):
         purge_expired(now)
         db.session.add(
             PreparedExport(
-                token_hash=_hash(token),
+                token_hash=token_hash(token),
                 staff_id=current_user.id,
                 kind=kind,
                 filename=f"{filename.rsplit('.', 1)[0]}.zip",
@@ -160,7 +156,7 @@ def export_download(token):
     with unit_of_work.write():
         row = db.session.scalar(
             select(PreparedExport).where(
-                PreparedExport.token_hash == _hash(token),
+                PreparedExport.token_hash == token_hash(token),
                 PreparedExport.staff_id == current_user.id,
             )
         )
