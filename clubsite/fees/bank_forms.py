@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from clubsite.fees.forms import REQUIRED, DayField
 
@@ -66,5 +66,6 @@ class GiveMandateForm(FlaskForm):
         _l("Bank account (IBAN)"), validators=[REQUIRED, Length(max=42)], render_kw=IBAN_RENDER
     )
     authorise = BooleanField(
-        _l("I authorise the club to collect my invoices by SEPA direct debit.")
+        _l("I authorise the club to collect my invoices by SEPA direct debit."),
+        validators=[DataRequired(message=_l("Tick the box to give the mandate."))],
     )

@@ -29,6 +29,7 @@ from clubsite.members.service import member_by_public_id
 from clubsite.privacy import access
 from clubsite.privacy.models import Member
 from clubsite.web import office
+from clubsite.web.forms import flash_errors
 from clubsite.web.guard import requires
 from clubsite.web.params import parse_day
 
@@ -37,14 +38,6 @@ FEES = "fees"
 
 def _actor():
     return Actor.staff(current_user)
-
-
-def _flash_errors(form):
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
-    for error in form.form_errors:
-        flash(str(error), "error")
 
 
 @office.route("/fees/direct-debit")
@@ -83,7 +76,7 @@ def fees_sepa_file():
         elif outcome.ok:
             name = f"sepa-{batch.collection_date.isoformat()}-{batch.message_id}.xml"
             return download(xml, name)
-    _flash_errors(form)
+    flash_errors(form)
     return redirect(url_for("backoffice.fees_sepa"))
 
 
@@ -170,7 +163,7 @@ def fees_statement_line(public_id):
                 )
         if outcome.ok:
             flash(_("Dismissed.") if dismissing else _("The payment is recorded."), "success")
-    _flash_errors(form)
+    flash_errors(form)
     return redirect(url_for("backoffice.fees_statement_lines"))
 
 
@@ -231,5 +224,5 @@ def fees_mandate_revoke(public_id):
             mandates.revoke_mandate(member, mandate, actor=_actor())
         if outcome.ok:
             flash(_("The mandate is revoked."), "success")
-    _flash_errors(form)
+    flash_errors(form)
     return redirect(url_for("backoffice.fees_mandate", public_id=member.public_id))

@@ -26,7 +26,9 @@ from clubsite.fees.forms import PERIOD_LABELS
 from clubsite.i18n import format_money, today_local
 from clubsite.members.service import member_by_public_id
 from clubsite.web import office
+from clubsite.web.forms import flash_errors
 from clubsite.web.guard import requires
+from clubsite.web.params import parse_int
 
 DESK = "desk"
 
@@ -79,11 +81,7 @@ def _back(form, public_id, message):
     """Flash the outcome (or the form's errors) and show the desk page again."""
     if message:
         flash(message, "success")
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
-    for error in form.form_errors:
-        flash(str(error), "error")
+    flash_errors(form)
     return redirect(url_for("backoffice.desk_member", public_id=public_id))
 
 
@@ -111,7 +109,7 @@ def desk_pay(public_id):
     form = DeskPayForm()
     message = None
     if form.validate_on_submit():
-        expected = int(form.expected.data) if (form.expected.data or "").isdigit() else 0
+        expected = parse_int(form.expected.data, minimum=0) or 0
         with unit_of_work.write(form) as outcome:
             desk.take_payment(member, form.method.data, expected, actor=Actor.staff(current_user))
         if outcome.ok:

@@ -16,7 +16,7 @@ from clubsite.downloads import download
 from clubsite.extensions import db
 from clubsite.fees import documents, handover, invoices, mailing
 from clubsite.web import office
-from clubsite.web.forms import EmptyForm
+from clubsite.web.forms import EmptyForm, flash_errors
 from clubsite.web.guard import requires
 from clubsite.web.panels import home_panel
 
@@ -73,13 +73,11 @@ def fees_invoice_send(public_id):
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    if invoice.status != "open" or invoice.member_id is None:
-        flash(_("Only an open invoice of a member can be sent."), "error")
-    else:
-        with unit_of_work.write(form) as outcome:
-            channel = mailing.deliver_invoice(invoice, actor=_actor())
-        if outcome.ok:
-            flash(SENT[channel], "success")
+    with unit_of_work.write(form) as outcome:
+        channel = mailing.deliver_invoice(invoice, actor=_actor())
+    if outcome.ok:
+        flash(SENT[channel], "success")
+    flash_errors(form)
     return redirect(url_for("backoffice.fees_invoice_document", public_id=public_id))
 
 

@@ -280,28 +280,30 @@ def invoice_by_public_id(public_id):
     return db.session.scalar(select(Invoice).where(Invoice.public_id == (public_id or "")[:36]))
 
 
-def overdue_query(today=None, *, grace_days=0):
-    """Open invoices whose due date passed more than grace_days ago, oldest first.
-
-    An invoice the bank is collecting by direct debit is not overdue until it comes back.
-    """
-    today = today or today_local()
+def _overdue(today, grace_days):
+    """The one rule for "overdue": open, due more than grace_days ago, and not being collected
+    by direct debit (such an invoice is not overdue until the bank returns it)."""
     return (
-        select(Invoice)
-        .where(Invoice.status == "open", Invoice.due_on < today - timedelta(days=grace_days))
-        .where(or_(Invoice.collection_status.is_(None), Invoice.collection_status != "sent"))
-        .order_by(Invoice.due_on, Invoice.id)
+        Invoice.status == "open",
+        Invoice.due_on < today - timedelta(days=grace_days),
+        or_(Invoice.collection_status.is_(None), Invoice.collection_status != "sent"),
     )
 
 
+def overdue_query(today=None, *, grace_days=0):
+    """Overdue invoices, oldest first."""
+    today = today or today_local()
+    return select(Invoice).where(*_overdue(today, grace_days)).order_by(Invoice.due_on, Invoice.id)
+
+
 def overdue_summary(today=None):
-    """(count, sum of what is still due) of overdue invoices."""
+    """(count, sum of what is still due) of overdue invoices: the list's own rule, counted."""
     today = today or today_local()
     count, remaining = db.session.execute(
         select(
             func.count(Invoice.id),
             func.coalesce(func.sum(Invoice.amount_cents - Invoice.paid_cents), 0),
-        ).where(Invoice.status == "open", Invoice.due_on < today)
+        ).where(*_overdue(today, 0))
     ).one()
     return count, int(remaining)
 

@@ -27,7 +27,7 @@ from clubsite.extensions import db
 from clubsite.fees import documents
 from clubsite.fees.delivery_models import InvoiceDelivery, InvoiceReminder
 from clubsite.fees.invoices import generate_invoices, invoice_by_public_id
-from clubsite.fees.terms import add_months
+from clubsite.fees.terms import FeesError, add_months
 from clubsite.i18n import format_date, format_money, to_local
 from clubsite.jobs import DailyAt, job
 from clubsite.mail import render_mail
@@ -140,8 +140,8 @@ def _fees_addresses(ids):
 def deliver_invoice(invoice, *, actor, now=None):
     """Send one invoice again (or for the first time): by email, or to the desk; the channel."""
     member = db.session.get(Member, invoice.member_id) if invoice.member_id else None
-    if member is None:
-        return None
+    if invoice.status != "open" or member is None:
+        raise FeesError(_l("Only an open invoice of a member can be sent."))
     now = now or utcnow()
     channel = _queue(invoice, member)
     delivery = db.session.get(InvoiceDelivery, invoice.id)

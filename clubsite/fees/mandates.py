@@ -140,7 +140,13 @@ def record_mandate(member, *, iban=None, reference=None, signed_on, sequence="FR
 
 
 def give_mandate(member, iban, *, actor, today=None):
-    """The member gives a mandate in "My data" today (first collection next)."""
+    """The member gives a mandate in "My data" today (first collection next).
+
+    Refused while the club collects nothing by direct debit (no creditor identifier set), or
+    for a member with no fee administration: nothing would use the account given.
+    """
+    if not direct_debit_offered(member):
+        raise FeesError(_l("Direct debit is not offered."))
     today = today or today_local()
     return _create(
         member,
@@ -205,12 +211,15 @@ def queue_mandate_mail(member, mandate, *, my_data_url, revoked=False):
     return 1
 
 
+def direct_debit_offered(member):
+    """True when the club collects by direct debit and the member is in fee administration."""
+    return bool(current_app.config.get("SEPA_CREDITOR_ID")) and member.purpose("fees") is not None
+
+
 def self_service_context(member):
     """What "My data" shows about direct debit: offered at all, the live mandate, its account."""
-    offered = (
-        bool(current_app.config.get("SEPA_CREDITOR_ID")) and member.purpose("fees") is not None
-    )
-    mandate = active_mandate(member) if offered or member.purpose("fees") else None
+    offered = direct_debit_offered(member)
+    mandate = active_mandate(member) if member.purpose("fees") else None
     iban = store.read(member, ["iban"]).get("iban", "") if mandate is not None else ""
     return {
         "direct_debit_offered": offered,

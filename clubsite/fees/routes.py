@@ -32,6 +32,7 @@ from clubsite.members.service import member_by_public_id
 from clubsite.privacy import access
 from clubsite.privacy.models import Member
 from clubsite.web import exports, office
+from clubsite.web.forms import flash_errors
 from clubsite.web.guard import requires
 from clubsite.web.params import parse_day
 
@@ -255,9 +256,7 @@ def fees_membership_end(public_id):
             )
         if outcome.ok:
             flash(_("The membership will not be renewed."), "success")
-    for errors in form.errors.values():
-        for message in errors:
-            flash(str(message), "error")
+    flash_errors(form)
     return redirect(url_for("backoffice.fees_member", public_id=member.public_id))
 
 
@@ -279,9 +278,7 @@ def fees_membership_agree(public_id):
             )
         if outcome.ok:
             flash(_("The agreement is saved."), "success")
-    for errors in form.errors.values():
-        for message in errors:
-            flash(str(message), "error")
+    flash_errors(form)
     return redirect(url_for("backoffice.fees_member", public_id=member.public_id))
 
 
@@ -336,6 +333,5 @@ def fees_invoice_void(public_id):
         invoices.void_invoice(invoice, expected_version=form.version.data, actor=_actor())
     if outcome.ok:
         flash(_("The invoice is void."), "success")
-    for message in form.form_errors:
-        flash(str(message), "error")
+    flash_errors(form)
     return redirect(url_for("backoffice.fees_invoice", public_id=public_id))

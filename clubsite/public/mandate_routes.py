@@ -10,7 +10,7 @@ from clubsite.fees.bank_forms import GiveMandateForm
 from clubsite.public import bp, mails
 from clubsite.public.member_session import member_required
 from clubsite.public.my_data_routes import _render_overview
-from clubsite.web.forms import EmptyForm
+from clubsite.web.forms import EmptyForm, flash_errors
 
 
 def _my_data_url(member):
@@ -22,9 +22,7 @@ def _my_data_url(member):
 def my_data_mandate(member):
     """Authorise the club to collect invoices by direct debit from the account given."""
     form = GiveMandateForm()
-    if not form.validate_on_submit() or not form.authorise.data:
-        if not form.authorise.data:
-            form.authorise.errors = [_("Tick the box to give the mandate.")]
+    if not form.validate_on_submit():
         return _render_overview(member, mandate=form)
     with unit_of_work.write(form) as outcome:
         mandate = mandates.give_mandate(member, form.iban.data, actor=Actor.member(member))
@@ -50,6 +48,5 @@ def my_data_mandate_revoke(member):
             )
         if outcome.ok:
             flash(_("Your mandate is revoked: nothing more will be collected."), "success")
-        for message in form.form_errors:
-            flash(str(message), "error")
+        flash_errors(form)
     return redirect(url_for("public.my_data"))

@@ -101,6 +101,9 @@ def test_take_payment_checks_the_sum_shown(reception):
     stale = _post(reception, url + "/pay", url, method="card", expected="2000")
     assert stale.status_code == 302
     assert db.session.scalar(select(Payment.id)) is None
+    odd = _post(reception, url + "/pay", url, method="card", expected="²")
+    assert odd.status_code == 302
+    assert db.session.scalar(select(Payment.id)) is None
     _post(reception, url + "/pay", url, method="card", expected="3500")
     db.session.refresh(invoice)
     assert (invoice.status, invoice.payments[0].method) == ("paid", "card")
