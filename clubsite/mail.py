@@ -20,7 +20,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -87,6 +87,15 @@ def render_mail(template, *, to, language, **context):
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", subject=subject, **context)
     return build_message(to, subject, text, html)
+
+
+def link_context():
+    """A request context on BASE_URL, so url_for makes the site's links in a mail rendered
+    outside a request (the job runner's sender); inside a request, the request's own."""
+    if has_request_context():
+        return contextlib.nullcontext()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return current_app.test_request_context("/", base_url=base)
 
 
 def open_transport(url=None):

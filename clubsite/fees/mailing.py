@@ -11,11 +11,10 @@ rows instead of 70,000 PDFs. Invoice mails are part of the contract: they carry 
 need no newsletter consent.
 """
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
@@ -30,7 +29,7 @@ from clubsite.fees.invoices import generate_invoices, invoice_by_public_id
 from clubsite.fees.terms import FeesError, add_months
 from clubsite.i18n import format_date, format_money, to_local
 from clubsite.jobs import DailyAt, job
-from clubsite.mail import render_mail
+from clubsite.mail import link_context, render_mail
 from clubsite.privacy import audit
 from clubsite.privacy import fields as store
 from clubsite.privacy.models import Member, MemberPurpose
@@ -187,7 +186,7 @@ def render_invoice_mail(spec, *, to):
         "description": invoice.description,
         "my_data_url": _my_data_url(member.language),
     }
-    with _mail_context():
+    with link_context():
         message = render_mail(KINDS[kind], to=to, language=doc.language, **context, **_numbers(doc))
     message.add_attachment(
         documents.render_pdf(doc),
@@ -212,16 +211,8 @@ def _numbers(doc):
         }
 
 
-def _mail_context():
-    """A request context on BASE_URL for url_for, when rendering outside a request (the sender)."""
-    if has_request_context():
-        return contextlib.nullcontext()
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return current_app.test_request_context("/", base_url=base)
-
-
 def _my_data_url(language):
-    with _mail_context():
+    with link_context():
         path = url_for("public.my_data", lang=language)
     return current_app.config["BASE_URL"].rstrip("/") + path
 

@@ -13,6 +13,7 @@ import gc
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import repeat
 from operator import itemgetter
 
@@ -20,6 +21,7 @@ from sqlalchemy import LargeBinary, any_, func, literal, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
+from clubsite import outbox
 from clubsite.database import new_public_id
 from clubsite.domain import as_actor
 from clubsite.extensions import db
@@ -39,6 +41,8 @@ from clubsite.privacy.normalize import name_prefixes, normalize_code_for_index
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 
 PURPOSE_FIELDS = {purpose_id: p.fields for purpose_id, p in PURPOSES.items()}
+# The outbox renderer (clubsite.public.mails) of an imported consent's confirmation mail.
+CONFIRM_RENDERER = "consent_confirm"
 LOOKUP_CHUNK = 500  # blind indexes per IN (...) look-up
 MEMBER_COLUMNS = [
     "id", "public_id", "location_id", "language", "created_at", "updated_at",
@@ -87,6 +91,7 @@ class Batch:
     fields: list  # the field names stored for each row (card_number included)
     tokens: list  # the name-search tokens of each row
     addresses: list  # the consent ledger's keyed hash of each newsletter row's address, or None
+    emails: list  # each newsletter row's address (for its confirmation mail), or None
 
 
 class CardNumbers:
@@ -132,7 +137,7 @@ def prepare(rows, options, *, now, card_numbers, token_cache):
     template.update(
         language="lv", created_at=stamp, updated_at=stamp, last_verified_at=stamp, version=1
     )
-    members, stored, tokens, addresses = [], [], [], []
+    members, stored, tokens, addresses, emails = [], [], [], [], []
     for row in rows:
         public_id = new_public_id()
         values = row.values
@@ -156,7 +161,8 @@ def prepare(rows, options, *, now, card_numbers, token_cache):
         tokens.append(_name_tokens(values, ring, token_cache))
         newsletter = options.needs_proof and "newsletter" in row.purposes
         addresses.append(consent.address_hash(values["email"]) if newsletter else None)
-    return Batch(rows, members, stored, tokens, addresses)
+        emails.append(values["email"] if newsletter else None)
+    return Batch(rows, members, stored, tokens, addresses, emails)
 
 
 def _set_card(data, number, digest, ring):
@@ -199,11 +205,19 @@ def write_batch(batch, options, *, actor, now, card_numbers, check_cards=False):
     if check_cards:
         _replace_cards_in_use(batch, keep, card_numbers)
     ids = _new_member_ids(len(keep))
+    unconfirmed_until = _bound(
+        MemberPurpose.__table__.c.keep_until,
+        now + timedelta(days=PURPOSES["newsletter"].retention.unconfirmed_days),
+    )
     now = _bound(MemberPurpose.__table__.c.started_at, now)  # as the driver takes it
     members, purposes, tokens, events = [], [], [], []
     wording = _wording_hash(options) if options.needs_proof else None
     by = actor.ledger  # the consent ledger's form of who imported
+    # Staff hold only a proof that the person once agreed: the consent is recorded as given and
+    # counts only once the person confirms by the mailed link (double opt-in); unconfirmed, the
+    # purpose is erased after the registry's days, as for a sign-up.
     enrolments = {}  # (purposes, fields) -> the enrolment columns after the member id
+    confirmations = []  # (spec, address, member id) of each confirmation mail
     for index, member_id in zip(keep, ids, strict=True):
         row, data, names = batch.rows[index], batch.members[index], batch.fields[index]
         data["id"] = member_id
@@ -212,21 +226,24 @@ def write_batch(batch, options, *, actor, now, card_numbers, check_cards=False):
         if kinds is None:
             kinds = enrolments[(row.purposes, names)] = [
                 (purpose_id, options.bases[purpose_id], "import",
-                 ",".join(f for f in PURPOSE_FIELDS[purpose_id] if f in names), now, None, None)
+                 ",".join(f for f in PURPOSE_FIELDS[purpose_id] if f in names), now, None,
+                 unconfirmed_until if wording and purpose_id == "newsletter" else None)
                 for purpose_id in row.purposes
             ]  # fmt: skip
         purposes += [(member_id, *kind) for kind in kinds]
         tokens += zip(repeat(member_id), batch.tokens[index])
         if wording and "newsletter" in row.purposes:
-            events += [
-                (member_id, "newsletter", kind, now, "import", by,
-                 wording if kind == "given" else None, row.proof[:200], batch.addresses[index])
-                for kind in ("given", "confirmed")
-            ]  # fmt: skip
+            events.append(
+                (member_id, "newsletter", "given", now, "import", by, wording, row.proof[:200],
+                 batch.addresses[index])
+            )  # fmt: skip
+            confirmations.append(({"member": data["public_id"]}, batch.emails[index], member_id))
     _insert(Member.__table__, MEMBER_COLUMNS, members)
     _insert(MemberPurpose.__table__, PURPOSE_COLUMNS, purposes)
     _insert(ConsentEvent.__table__, EVENT_COLUMNS, events)
     _insert(MemberNameToken.__table__, TOKEN_COLUMNS, tokens)
+    if confirmations:  # made when sent (the link's week starts then), in this transaction
+        outbox.enqueue_deferred_many(CONFIRM_RENDERER, confirmations, kind="signup_confirm")
     audit.record_many(
         "member.created",
         [(batch.members[i]["public_id"], batch.fields[i]) for i in keep],

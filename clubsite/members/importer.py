@@ -34,7 +34,7 @@ from clubsite.members.service import (
 from clubsite.privacy import audit
 from clubsite.privacy import fields as store
 from clubsite.privacy.normalize import fold_text
-from clubsite.privacy.purposes import FIELDS, PURPOSES
+from clubsite.privacy.purposes import CLUB_SERVICES, FIELDS, PURPOSES, basis_refusal
 from clubsite.privacy.validation import ValidationError, clean_text
 
 log = logging.getLogger(__name__)
@@ -132,18 +132,13 @@ def check_options(purposes, bases, wording=""):
     if not purposes:
         raise ImportProblem(_l("Choose at least one purpose."), "purposes")
     chosen = {}
+    club_member = bool(set(CLUB_SERVICES) & set(purposes))  # the soft opt-in's condition
     for purpose_id in purposes:
         basis = bases.get(purpose_id) or PURPOSES[purpose_id].legal_bases[0]
-        if basis not in PURPOSES[purpose_id].legal_bases:
-            raise ImportProblem(_l("Choose one of the listed legal bases."), "purposes")
+        refusal = basis_refusal(purpose_id, basis, club_member=club_member)
+        if refusal:
+            raise ImportProblem(refusal, f"{purpose_id}_basis")
         chosen[purpose_id] = basis
-    soft_opt_in = chosen.get("newsletter") == "legitimate_interest"
-    if soft_opt_in and not {"access", "fees"} & set(purposes):
-        # Legitimate interest covers only offers to existing members of the club's own services.
-        raise ImportProblem(
-            _l("Legitimate interest for the newsletter needs members: add club access or fees."),
-            "newsletter_basis",
-        )
     options = Options(purposes, chosen, (wording or "").strip())
     if options.needs_proof and not options.wording:
         raise ImportProblem(_l("Give the consent text people agreed to."), "wording")
@@ -301,6 +296,7 @@ class ImportResult:
     imported: int = 0
     skipped: list = field(default_factory=list)  # row numbers registered by the time of writing
     batches: int = 0
+    to_confirm: int = 0  # newsletter consents waiting for the person's confirmation by mail
 
 
 @contextmanager
@@ -384,6 +380,9 @@ def run_batches(
                 log.warning("import batch %d failed: %s", number, type(exc).__name__)
                 raise ImportInterrupted(result) from exc
         result.imported += len(written)
+        result.to_confirm += sum("newsletter" in row.purposes for row in written) * (
+            options.needs_proof
+        )
         result.skipped += [row.number for row in skipped]
         result.batches += 1
     return result

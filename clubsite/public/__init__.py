@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from clubsite import hooks as registry
 from clubsite.jobs import register_jobs
+from clubsite.outbox import register_renderer
 from clubsite.public import tokens
 
 bp = Blueprint("public", __name__)
@@ -27,6 +28,9 @@ def init_app(app):
     for name in ROUTE_MODULES:
         import_module(name)
     registry.register_module(app, tokens)
+    mails = import_module("clubsite.public.mails")
+    for renderer, func in mails.RENDERERS.items():  # mails made when the outbox sends them
+        register_renderer(app, renderer, func)
     for name in JOB_MODULES:
         register_jobs(app, import_module(name))
     app.register_blueprint(bp)

@@ -8,11 +8,15 @@ the same time whether or not a mail goes out, so timing does not tell who is a m
 """
 
 from flask import current_app, url_for
+from sqlalchemy import select
 
 from clubsite import outbox
-from clubsite.mail import render_mail
+from clubsite.extensions import db
+from clubsite.mail import link_context, render_mail
+from clubsite.members.import_writer import CONFIRM_RENDERER
 from clubsite.privacy import consent
 from clubsite.privacy import fields as store
+from clubsite.privacy.models import Member
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.public import tokens
 
@@ -69,6 +73,24 @@ def queue_signup_mail(member, created, *, by_staff=False):
     )
     outbox.enqueue(message, kind=template, member=member)
     return 1
+
+
+def render_consent_confirm(spec, *, to):
+    """The outbox renderer of the confirmation mail of a consent staff imported: made when it is
+    sent, so its link's week starts then. Once the consent is no longer waiting (confirmed,
+    withdrawn, expired or erased) there is nothing to confirm and no mail is made."""
+    member = db.session.scalar(select(Member).where(Member.public_id == spec.get("member")))
+    if member is None or consent.state(member, "newsletter") != "pending":
+        raise outbox.RenderError("the consent no longer waits for its confirmation")
+    with link_context():
+        _address, context = _context(member)
+        return render_mail(
+            "signup_confirm", to=to, language=member.language, confirm_url=_confirm_url(member),
+            by_staff=True, **context,
+        )  # fmt: skip
+
+
+RENDERERS = {CONFIRM_RENDERER: render_consent_confirm}
 
 
 def queue_access_link(member):

@@ -3,6 +3,7 @@ deduplication against the registry and within the file, all or nothing, the refu
 report, and no invented consent."""
 
 import io
+import re
 import tempfile
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from clubsite.database import utcnow
 from clubsite.extensions import db
 from clubsite.members import import_files, importer, service
+from clubsite.newsletter.audience import audience_for
 from clubsite.privacy import consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.audit import AuditEvent, verify_chain
@@ -120,8 +122,10 @@ def test_import_all_rows_with_consent_only_where_proven(admin):
     liga = service.find_existing({"email": "liga@example.lv"})
     assert {p.purpose for p in janis.purposes} == {"fees", "newsletter"}
     assert {p.purpose for p in liga.purposes} == {"fees"}
-    assert consent.state(janis, "newsletter") == "active"
+    # Staff hold only a proof: the consent waits for the person's own confirmation.
+    assert consent.state(janis, "newsletter") == "pending"
     assert consent.state(liga, "newsletter") == "none"
+    assert janis.purpose("newsletter").keep_until is not None
     given = db.session.scalar(
         select(ConsentEvent).where(ConsentEvent.member_id == janis.id, ConsentEvent.kind == "given")
     )
@@ -155,7 +159,7 @@ def test_newsletter_only_rows_without_proof_are_not_imported(admin):
     assert "1 member has been imported." in done.get_data(as_text=True)
     assert "the newsletter was the only purpose" in done.get_data(as_text=True)
     assert _members() == 1
-    assert db.session.scalar(select(db.func.count(ConsentEvent.id))) == 2  # given, confirmed
+    assert db.session.scalar(select(ConsentEvent.kind)) == "given"  # not confirmed by staff
 
 
 def test_refused_rows_stop_the_whole_import_until_confirmed(admin):
@@ -234,7 +238,7 @@ def test_mapping_and_options_are_checked(admin):
     text = _submit(
         admin, url, "check", ["newsletter"], MAPPING, newsletter_basis="legitimate_interest"
     ).get_data(as_text=True)
-    assert "Legitimate interest for the newsletter needs members" in text
+    assert "on legitimate interest is only for current members of the club" in text
     assert _members() == 0
 
 
@@ -369,3 +373,47 @@ def test_a_second_click_on_import_imports_nothing(app, admin, monkeypatch):
     )
     assert "This upload has expired" in admin.get("/office/members/import").get_data(as_text=True)
     assert _members() == 0
+
+
+def test_imported_consent_waits_for_the_person_and_the_mail_confirms_it(app, admin, mailbox):
+    """An imported newsletter consent is only "given": the person is asked by mail, no
+    newsletter reaches them before, and the mailed link (opened by the person) confirms it.
+    Left unconfirmed, it is erased after the week like a sign-up's."""
+    url = _upload(admin, _csv(*GOOD))
+    done = _submit(admin, url, "import", ["fees", "newsletter"], MAPPING)
+    assert "1 person has been asked by mail to confirm" in done.get_data(as_text=True)
+    janis = service.find_existing({"email": "janis@example.lv"})
+    assert consent.state(janis, "newsletter") == "pending"
+    audience = audience_for(False)
+    assert janis.id not in {r.member_id for r in audience.recipients}
+    (mail,) = mailbox.wait_for(1)
+    assert mail["message"]["To"] == "janis@example.lv"
+    body = mail["message"].get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://\S+/apstiprinat/\S+", body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    visitor = app.test_client()
+    page = visitor.get("/" + path)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    data = {"csrf_token": token.group(1)} if token else {}
+    visitor.post("/" + path, data=data)
+    db.session.expire_all()
+    assert consent.state(janis, "newsletter") == "active"
+    assert janis.purpose("newsletter").keep_until is None
+    kinds = db.session.scalars(
+        select(ConsentEvent.kind)
+        .where(ConsentEvent.member_id == janis.id)
+        .order_by(ConsentEvent.id)
+    ).all()
+    assert kinds == ["given", "confirmed"]
+    events = db.session.scalars(select(ConsentEvent.actor).where(ConsentEvent.kind == "confirmed"))
+    assert list(events) == ["member"]
+
+
+def test_an_unconfirmed_imported_consent_is_erased_after_the_week(admin):
+    """Not confirmed in time: the newsletter purpose ends like an unconfirmed sign-up's."""
+    url = _upload(admin, _csv(*GOOD))
+    _submit(admin, url, "import", ["newsletter"], MAPPING)
+    janis_id = service.find_existing({"email": "janis@example.lv"}).id
+    run_retention(now=utcnow() + timedelta(days=8))
+    db.session.expire_all()
+    assert db.session.get(Member, janis_id) is None
