@@ -27,7 +27,7 @@ from clubsite.jobs.lease import moving_clock, owner_id
 from clubsite.mail import MailError
 from clubsite.newsletter import tokens
 from clubsite.newsletter.audience import INCLUDED, fetch_candidates, judge
-from clubsite.newsletter.message import AddressError, prepare
+from clubsite.newsletter.message import AddressError, UnsafeSubject, prepare
 from clubsite.newsletter.models import Newsletter
 from clubsite.newsletter.smtp import MailLine, Pending, envelope_sender, exchange
 from clubsite.newsletter.store import DeliveryStore
@@ -119,15 +119,24 @@ class Sender:
         newsletters = {
             nid: db.session.get(Newsletter, nid) for nid in {c.newsletter_id for c in claims}
         }
-        soft = {}
+        soft, unusable = {}, set()
         for newsletter_id, newsletter in newsletters.items():
             soft[newsletter_id] = newsletter.about_existing_services
-            for language in newsletter.languages:
-                for basis in INCLUDED:
-                    self._prepared(newsletter, language, basis)
+            try:
+                for language in newsletter.languages:
+                    for basis in INCLUDED:
+                        self._prepared(newsletter, language, basis)
+            except UnsafeSubject:  # a draft saved before subjects were checked
+                unusable.add(newsletter_id)
         # End the read transaction (on SQLite it holds the write lock); touch no row after it.
         db.session.commit()
-        for newsletter_id in sorted(newsletters):
+        if unusable:
+            # Failed for good and shown, rather than a batch that fails again every time.
+            failed = [c.id for c in claims if c.newsletter_id in unusable]
+            log.warning("newsletter: %d deliveries failed: unusable subject", len(failed))
+            self.store.fail(failed, "subject_unusable")
+            self._count("failed", len(failed))
+        for newsletter_id in sorted(newsletters.keys() - unusable):
             group = [c for c in claims if c.newsletter_id == newsletter_id]
             audience = judge(candidates, soft[newsletter_id], addresses=True)
             eligible = {r.member_id: r for r in audience.recipients}

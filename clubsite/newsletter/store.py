@@ -210,6 +210,12 @@ class DeliveryStore:
         """Record a permanent failure; the delivery is not tried again."""
         self._run(MARK_FAILED, {"delivery_id": delivery_id, "owner": self.owner, "code": code})
 
+    def fail(self, ids, code):
+        """Record held deliveries as failed for good (a campaign that cannot be sent at all)."""
+        if ids:
+            values = {"status": "failed", "last_error": code, **_FREE_LEASE}
+            self._run(update(D).where(self._mine(ids)).values(**values))
+
     def cancel(self, ids, code):
         """Cancel held deliveries that must not be sent (erased, no longer eligible)."""
         if ids:

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import update as sa_update
 
 from clubsite.extensions import db
 from clubsite.mail import build_message, header_safe
@@ -148,3 +149,25 @@ def test_transactional_mail_builds_normal_headers(app):
     _assert_clean(raw)
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Subject"] == "Apstipriniet pieteikumu — Klubs"
+
+
+def test_a_queued_campaign_whose_stored_subject_turned_unsafe_fails_and_is_not_retried(
+    subscriber, queued, drain, mailbox
+):
+    """A campaign already queued whose stored subject cannot go in a header (written past the
+    form): its deliveries fail for good with a reason, nothing is mailed, and the sender goes
+    on (no batch failing again on every run)."""
+    subscriber()
+    subscriber()
+    campaign = queued()
+    db.session.execute(
+        sa_update(Newsletter).where(Newsletter.id == campaign.id).values(subject_lv=EVIL)
+    )
+    db.session.commit()
+    report = drain()
+    assert report["failed"] == 2
+    rows = db.session.execute(select(Delivery.status, Delivery.last_error)).all()
+    assert rows == [("failed", "subject_unusable")] * 2
+    drain()
+    mailbox.flush()
+    assert mailbox.messages == []
