@@ -22,6 +22,11 @@ KIND_LABELS = {
     "reverify": _l("Re-verification"),
     "staff_invitation": _l("Staff invitation"),
     "newsletter_test": _l("Newsletter test"),
+    "address_confirm": _l("Confirming a new email address"),
+    "address_changed": _l("\u201cYour email address was changed\u201d"),
+    "unsubscribe_link": _l("Unsubscribe link"),
+    "invoice": _l("Invoice"),
+    "invoice_reminder": _l("Payment reminder"),
 }
 
 

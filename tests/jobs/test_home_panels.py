@@ -55,3 +55,19 @@ def test_only_the_admin_sees_the_mail_and_job_panels(client_for):
     for role in ("reception", "accountant", "marketing", "staff"):
         page = _english_home(client_for(role))
         assert "Background jobs" not in page and "Waiting to be sent" not in page
+
+
+def test_every_kind_of_mail_the_product_queues_has_a_label():
+    """The admin home names a failed mail by its kind: each kind queued anywhere has a label
+    (else staff would read an internal code such as `invoice_reminder`)."""
+    import re
+    from pathlib import Path
+
+    from clubsite.backoffice.operations_panels import KIND_LABELS
+    from clubsite.fees.mailing import KINDS
+
+    source = "\n".join(p.read_text() for p in Path("clubsite").rglob("*.py"))
+    queued = set(re.findall(r'enqueue\w*\([^)]*?kind="([a-z_]+)"', source, re.S))
+    queued |= set(KINDS.values())
+    assert {"signup_confirm", "address_confirm", "unsubscribe_link"} <= queued  # the scan works
+    assert queued - set(KIND_LABELS) == set()
