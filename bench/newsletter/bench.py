@@ -168,8 +168,8 @@ def run_senders(ctx, ports):
         proc.join()
     ended = max(end for _r, _s, end in reports)
     first = min(start for _r, start, _e in reports)
-    sent = sum(r["sent"] for r, _s, _e in reports)
-    return sent, max(ended - first, 1e-9), [r["sent"] for r, _s, _e in reports], started
+    sent = sum(r.get("sent", 0) for r, _s, _e in reports)
+    return sent, max(ended - first, 1e-9), [r.get("sent", 0) for r, _s, _e in reports], started
 
 
 def verify(reports, subject, lawful):

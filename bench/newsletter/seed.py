@@ -4,6 +4,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.members import service as members
 from clubsite.privacy import consent
@@ -19,8 +20,15 @@ def lawful_address(number):
 
 def _enrol(email, purposes, **kwargs):
     values = {"email": email, "first_name": "Anna", "last_name": "Ozola"}
+    # A confirmed consent is the person's own act (a sign-up confirmed by its mailed link);
+    # the service refuses it from anyone else.
+    confirmed = kwargs.get("consent_confirmed")
     member, _created = members.enrol_member(
-        values, purposes, source="import", actor="system", **kwargs
+        values,
+        purposes,
+        source="signup" if confirmed else "import",
+        actor=Actor.member() if confirmed else Actor.system(),
+        **kwargs,
     )
     return member
 
