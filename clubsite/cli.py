@@ -11,6 +11,7 @@ CLI_MODULES = [
     "clubsite.backup.cli",
     "clubsite.jobs.cli",
     "clubsite.fees.cli",
+    "clubsite.bookings.cli",
     "clubsite.demo",
 ]
 

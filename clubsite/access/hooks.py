@@ -13,6 +13,7 @@ from clubsite.extensions import db
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.privacy.retention import erasure_hook, retention_task
 from clubsite.privacy.subject_access import subject_access_section
+from clubsite.staff.sites import current_view
 from clubsite.web.panels import home_panel
 
 
@@ -56,5 +57,5 @@ def check_ins_section(member):
 
 @home_panel("checkin", _l("Recent check-ins"), "backoffice/panels/checkin_recent.html", order=10)
 def recent_panel(user):
-    """The last check-ins: times, and first names where access was allowed."""
-    return {"entries": recent_check_ins(user)}
+    """The last check-ins at the staff member's sites: times, and first names if allowed."""
+    return {"entries": recent_check_ins(user, location_ids=current_view(user).ids)}

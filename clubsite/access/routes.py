@@ -6,6 +6,7 @@ from flask_login import current_user
 from clubsite import unit_of_work
 from clubsite.access.forms import CheckInForm
 from clubsite.access.service import check_in
+from clubsite.staff.sites import current_view
 from clubsite.web import office
 from clubsite.web.guard import requires
 
@@ -13,13 +14,17 @@ from clubsite.web.guard import requires
 @office.route("/checkin", methods=["GET", "POST"])
 @requires("checkin")
 def checkin():
-    """Check a card (checkin.js posts in the background and swaps in only the answer)."""
+    """Check a card (checkin.js posts in the background and swaps in only the answer).
+
+    The check-in is recorded at the site the page shows (the header's switch), if it is one.
+    """
     form = CheckInForm()
     result = None
+    site = current_view(current_user).single
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:  # the attempt is logged, allowed or not
             result = check_in(
-                form.card.data, user=current_user, location_id=current_user.location_id
+                form.card.data, user=current_user, location_id=site.id if site else None
             )
         if outcome.ok:
             form.card.data = ""  # ready for the next card
@@ -28,4 +33,6 @@ def checkin():
     desk_url = None
     if result is not None and result.member_public_id and current_user.can("desk"):
         desk_url = url_for("backoffice.desk_member", public_id=result.member_public_id)
-    return render_template("backoffice/checkin.html", form=form, result=result, desk_url=desk_url)
+    return render_template(
+        "backoffice/checkin.html", form=form, result=result, desk_url=desk_url, site=site
+    )

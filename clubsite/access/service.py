@@ -72,13 +72,17 @@ def check_in(text, *, user, location_id=None, now=None):
     return CheckInResult(decision, first_name, now, member.public_id if member else "")
 
 
-def recent_check_ins(user, *, limit=10, now=None):
-    """The latest check-ins of the last 24 hours as (time, first name or "", allowed, reason)."""
+def recent_check_ins(user, *, location_ids=None, limit=10, now=None):
+    """The latest check-ins of the last 24 hours as (time, first name or "", allowed, reason).
+
+    With location_ids, those recorded at these sites only (None: everywhere).
+    """
     now = now or utcnow()
+    query = select(CheckIn, Member).outerjoin(Member, Member.id == CheckIn.member_id)
+    if location_ids is not None:
+        query = query.where(CheckIn.location_id.in_(location_ids))
     rows = db.session.execute(
-        select(CheckIn, Member)
-        .outerjoin(Member, Member.id == CheckIn.member_id)
-        .where(CheckIn.at >= now - timedelta(hours=24))
+        query.where(CheckIn.at >= now - timedelta(hours=24))
         .order_by(CheckIn.at.desc(), CheckIn.id.desc())
         .limit(limit)
     ).all()

@@ -19,6 +19,7 @@ from clubsite.privacy import access
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.privacy.validation import ValidationError, clean_text
 from clubsite.public import mails
+from clubsite.staff.sites import current_view
 from clubsite.web import office
 from clubsite.web.guard import requires
 
@@ -69,8 +70,14 @@ def _enrol(form, purposes):
         language=form.language.data,
         legal_bases={"newsletter": basis} if basis else None,
         consent_proof=proof,
-        location_id=current_user.location_id,
+        location_id=_site_id(),
     )
+
+
+def _site_id():
+    """The member's site: the one the desk's pages show (the header's switch), if it is one."""
+    site = current_view(current_user).single
+    return site.id if site else None
 
 
 @office.route("/members/new", methods=["GET", "POST"])

@@ -1,19 +1,22 @@
-"""Staff management (admin): list, invite, roles, activation, lifting login locks."""
+"""Staff management (admin): list, invite, roles, sites, activation, lifting login locks."""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from clubsite import unit_of_work
-from clubsite.backoffice.forms import StaffForm, StaffRolesForm
+from clubsite.backoffice.forms import StaffForm, StaffRolesForm, StaffSitesForm
 from clubsite.domain import Actor
 from clubsite.extensions import db
+from clubsite.locations import open_locations
 from clubsite.privacy import policy
 from clubsite.staff import service, twofactor
 from clubsite.staff.invitations import send_invitation
 from clubsite.staff.models import StaffUser
+from clubsite.staff.sites import set_staff_sites
 from clubsite.web import office
 from clubsite.web.forms import EmptyForm
 from clubsite.web.guard import requires
@@ -72,15 +75,48 @@ def staff_detail(public_id):
         if outcome.ok:
             flash(_("Roles saved."), "success")
             return redirect(url_for("backoffice.staff_detail", public_id=public_id))
+    return _detail_page(user, form, _sites_form(user))
+
+
+def _sites_form(user, *, posted=False):
+    """The sites as checkboxes (every open site): theirs ticked, or what the admin posted."""
+    if posted:
+        form = StaffSitesForm()
+    else:
+        form = StaffSitesForm(formdata=None, sites=[s.public_id for s in user.sites])
+    form.sites.choices = [SelectChoice(site.public_id, site.name) for site in open_locations()]
+    return form
+
+
+def _detail_page(user, form, sites_form):
     return render_template(
         "backoffice/staff_detail.html",
         user=user,
         form=form,
+        sites_form=sites_form,
         lock=service.lock_status(user),
         action_form=EmptyForm(),
         two_factor=twofactor.is_enabled(user),
         training_due=bool(policy.due_for_training([user])),
     )
+
+
+@office.route("/staff/<public_id>/sites", methods=["POST"])
+@requires("staff.manage")
+def staff_sites(public_id):
+    """Assign a staff member to sites: their pages show these sites by default."""
+    user = _staff_or_404(public_id)
+    sites_form = _sites_form(user, posted=True)
+    if sites_form.validate_on_submit():
+        with unit_of_work.write(sites_form) as outcome:
+            set_staff_sites(
+                _staff_or_404(public_id), sites_form.sites.data, actor=Actor.staff(current_user)
+            )
+        if outcome.ok:
+            flash(_("Sites saved."), "success")
+            return redirect(url_for("backoffice.staff_detail", public_id=public_id))
+    user = _staff_or_404(public_id)
+    return _detail_page(user, StaffRolesForm(formdata=None, roles=user.role_list), sites_form)
 
 
 @office.route("/staff/<public_id>/<action>", methods=["POST"])

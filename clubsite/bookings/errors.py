@@ -9,3 +9,7 @@ class BookingError(DomainError):
 
 class StaleBooking(BookingError, Stale):
     """The form was made from an older version of the booking: someone changed it meanwhile."""
+
+
+class SiteError(DomainError):
+    """A refused site action (add, rename, close): .message says why, .field names the field."""

@@ -87,3 +87,30 @@ class HallForm(FlaskForm):
             "capacity": self.capacity.data,
             "location": self.location.data,
         }
+
+
+class SiteForm(FlaskForm):
+    """Add or edit a site (filiāle)."""
+
+    name = StringField(_l("Site name"), render_kw={"maxlength": 100})
+    address = StringField(_l("Address"), render_kw={"maxlength": 200, "autocomplete": "off"})
+    opening_hours = StringField(
+        _l("Opening hours"),
+        description=_l("As visitors should read them, for example: Mon–Fri 7:00–22:00."),
+        render_kw={"maxlength": 200},
+    )
+
+    def values(self):
+        """The typed values as the sites service takes them."""
+        return {
+            "name": self.name.data,
+            "address": self.address.data,
+            "opening_hours": self.opening_hours.data,
+        }
+
+
+class SiteSwitchForm(FlaskForm):
+    """The header's switch: which site's check-in, bookings and panels to show."""
+
+    site = SelectField(_l("Site"), choices=[], validate_choice=False)
+    next = HiddenField()

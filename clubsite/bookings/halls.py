@@ -1,6 +1,8 @@
-"""Halls (admin settings): add, rename, set capacity and location, deactivate.
+"""Halls (admin settings): add, rename, set capacity and site, deactivate.
 
-Changes are audited under the Actor passed in (None: the system).
+Every hall belongs to a site; its name is unique within the site (two sites may each have a
+"Lielā zāle"), so pages name a hall with its site. Changes are audited under the Actor passed
+in (None: the system).
 """
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +13,7 @@ from clubsite.bookings.models import Booking, Hall
 from clubsite.database import utcnow
 from clubsite.domain import as_actor
 from clubsite.extensions import db
-from clubsite.locations import Location
+from clubsite.locations import Location, location_by_public_id, open_locations
 from clubsite.privacy import audit
 from clubsite.privacy.validation import ValidationError, clean_text
 
@@ -26,19 +28,35 @@ def hall_by_public_id(public_id):
     return db.session.scalar(select(Hall).where(Hall.public_id == public_id))
 
 
-def active_halls():
-    """Halls that can be booked, by name."""
-    return db.session.scalars(select(Hall).where(Hall.active).order_by(Hall.name)).all()
+def active_halls(site_ids=None):
+    """Halls that can be booked (active, at an open site), by site and name.
+
+    With site_ids, the halls of those sites only (None: every site).
+    """
+    query = select(Hall).join(Location).where(Hall.active, Location.active)
+    if site_ids is not None:
+        query = query.where(Hall.location_id.in_(site_ids))
+    return db.session.scalars(query.order_by(Location.name, Hall.name)).all()
+
+
+def hall_choices(site_ids=None):
+    """[(public id, "hall — site")] of bookable halls, the shown sites' halls first."""
+    halls = active_halls()
+    if site_ids is not None:
+        halls = sorted(halls, key=lambda hall: hall.location_id not in site_ids)
+    return [(hall.public_id, hall.label) for hall in halls]
 
 
 def all_halls():
-    """Every hall, active ones first, by name."""
-    return db.session.scalars(select(Hall).order_by(Hall.active.desc(), Hall.name)).all()
+    """Every hall, by site and name."""
+    return db.session.scalars(
+        select(Hall).join(Location).order_by(Location.name, Hall.active.desc(), Hall.name)
+    ).all()
 
 
 def locations():
-    """Active club locations a hall may belong to."""
-    return db.session.scalars(select(Location).where(Location.active).order_by(Location.name)).all()
+    """Open sites a hall may belong to."""
+    return open_locations()
 
 
 def add_hall(raw, *, actor=None):
@@ -71,7 +89,7 @@ def set_hall_active(hall, active, *, actor=None, now=None):
                 _l(
                     "%(hall)s has %(count)d upcoming bookings. "
                     "Move or cancel them before deactivating the hall.",
-                    hall=hall.name,
+                    hall=hall.label,
                     count=upcoming,
                 )
             )
@@ -84,16 +102,18 @@ def set_hall_active(hall, active, *, actor=None, now=None):
 
 
 def _apply(hall, raw):
-    """Validate and set name, capacity and location."""
+    """Validate and set site, name and capacity; the name is unique within the site."""
+    location = _location(raw.get("location"), hall)
     name = _clean_name(raw.get("name"))
-    same = select(Hall.id).where(func.lower(Hall.name) == name.lower())
+    same = select(Hall.name).where(Hall.location_id == location.id)
     if hall.id is not None:
         same = same.where(Hall.id != hall.id)
-    if db.session.scalar(same.limit(1)) is not None:
-        raise BookingError(_l("There is already a hall with this name."), "name")
+    # Compared in Python: SQLite's lower() folds ASCII only ("LIELĀ" and "lielā" would differ).
+    if any(other.casefold() == name.casefold() for other in db.session.scalars(same)):
+        raise BookingError(_l("There is already a hall with this name at this site."), "name")
     hall.name = name
     hall.capacity = _clean_capacity(raw.get("capacity"))
-    hall.location_id = _location_id(raw.get("location"))
+    hall.location = location
 
 
 def _clean_name(text):
@@ -121,10 +141,9 @@ def _clean_capacity(text):
     return int(text)
 
 
-def _location_id(public_id):
-    if not public_id:
-        return None
-    location = db.session.scalar(select(Location).where(Location.public_id == public_id))
-    if location is None:
-        raise BookingError(_l("Choose a location from the list."), "location")
-    return location.id
+def _location(public_id, hall):
+    """The chosen site: an open one, or the hall's own (a hall of a closed site can be edited)."""
+    location = location_by_public_id(public_id)
+    if location is None or not (location.active or location.id == hall.location_id):
+        raise BookingError(_l("Choose a site from the list."), "location")
+    return location

@@ -2,6 +2,7 @@
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.locations import Location
 from clubsite.privacy.keys import register_encrypted
 
 # Booking columns holding personal data, by the name bound into their ciphertext.
@@ -12,15 +13,38 @@ CONTACT_COLUMNS = {
 }
 
 
+def hall_label(name, site_name):
+    """A hall named with its site, as every page names it: "Lielā zāle — Centrs"."""
+    return f"{name} — {site_name}"
+
+
 class Hall(db.Model):
-    """A hall (zāle) that can be booked. Deactivated halls keep their past bookings."""
+    """A hall (zāle) of a site that can be booked. Deactivated halls keep their past bookings.
+
+    Names are unique per site, not across the club: two sites may each have a "Lielā zāle",
+    so a hall is always named with its site (`label`).
+    """
 
     id = db.Column(db.Integer, primary_key=True)
     public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
     name = db.Column(db.String(80), nullable=False)
-    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), index=True)
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), nullable=False, index=True)
     capacity = db.Column(db.Integer)
     active = db.Column(db.Boolean, nullable=False, default=True)
+
+    location = db.relationship(Location, lazy="joined")
+
+    __table_args__ = (db.UniqueConstraint("location_id", "name", name="uq_hall_location_id_name"),)
+
+    @property
+    def label(self):
+        """The hall with its site (see hall_label)."""
+        return hall_label(self.name, self.location.name) if self.location else self.name
+
+    @property
+    def bookable(self):
+        """True if new bookings may be made: the hall is active and its site is open."""
+        return bool(self.active and self.location is not None and self.location.active)
 
 
 class Booking(db.Model):

@@ -79,7 +79,7 @@ def member_bookings(member):
     ).all()
     return [
         {
-            "hall": booking.hall.name,
+            "hall": booking.hall.label,
             "starts_at": as_utc(booking.starts_at).isoformat(),
             "ends_at": as_utc(booking.ends_at).isoformat(),
             "contact_for_this_booking": contact.read_contact(booking),

@@ -1,23 +1,23 @@
-"""Hall bookings (reception): day and week views, book, change, cancel; halls (admin);
-occupancy with times only (everyone, including guards and cleaners)."""
+"""Hall bookings (reception): day and week views, book, change, cancel; occupancy with times
+only (everyone, including guards and cleaners). Sites and halls (admin): site_routes."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date as babel_format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from clubsite import unit_of_work
 from clubsite.bookings import halls, schedule, service
 from clubsite.bookings.contact import display_contact
 from clubsite.bookings.errors import BookingError, StaleBooking
-from clubsite.bookings.forms import BookingForm, CancelBookingForm, ChangeBookingForm, HallForm
+from clubsite.bookings.forms import BookingForm, CancelBookingForm, ChangeBookingForm
 from clubsite.bookings.times import local_day, parse_day
 from clubsite.database import as_utc, utcnow
-from clubsite.domain import Actor
 from clubsite.i18n import today_local
+from clubsite.staff.sites import current_view
 from clubsite.web import office
-from clubsite.web.forms import EmptyForm
 from clubsite.web.guard import requires
 from clubsite.web.panels import home_panel
 from clubsite.web.params import FIRST_DAY, LAST_DAY
@@ -39,22 +39,19 @@ def _day_arg():
     return day if FIRST_DAY <= day <= LAST_DAY else today_local()
 
 
-def _actor():
-    return Actor.staff(current_user)
-
-
 @office.route("/bookings")
 @requires("bookings")
 def bookings():
     """One day's bookings with names: the printable "today's bookings" list."""
-    day = _day_arg()
-    rows = schedule.day_rows(current_user, day)  # the names read are audited at the end
+    day, view = _day_arg(), current_view(current_user)
+    rows = schedule.day_rows(current_user, day, view.ids)  # the names read: audited at the end
     return render_template(
         "backoffice/bookings/day.html",
         day=day,
         today=today_local(),
         rows=rows,
-        halls=halls.active_halls(),
+        halls=halls.active_halls(view.ids),
+        view=view,
         step=schedule.next_day,
     )
 
@@ -63,14 +60,15 @@ def bookings():
 @requires("bookings")
 def bookings_week():
     """The week (Monday to Sunday) of the chosen day, hall by hall."""
-    day = _day_arg()
-    days, grid = schedule.week_grid(current_user, day)
+    day, view = _day_arg(), current_view(current_user)
+    days, grid = schedule.week_grid(current_user, day, view.ids)
     return render_template(
         "backoffice/bookings/week.html",
         day=day,
         days=days,
         grid=grid,
         today=today_local(),
+        view=view,
         step=schedule.next_day,
     )
 
@@ -80,7 +78,7 @@ def bookings_week():
 def booking_new():
     """Book a hall for a member (search by card or name) or for a visitor."""
     form = BookingForm()
-    form.hall.choices = [(h.public_id, h.name) for h in halls.active_halls()]
+    form.hall.choices = _hall_choices()
     if request.method == "GET":
         form.hall.data = request.args.get("hall") or None
         form.day.data = _day_arg().isoformat()
@@ -98,6 +96,11 @@ def booking_new():
         chosen = service.chosen_member(current_user, form.member.data)
         form.member.choices = [chosen] if chosen else []
     return render_template("backoffice/bookings/new.html", form=form)
+
+
+def _hall_choices():
+    """Bookable halls named with their site, the sites this staff member's pages show first."""
+    return [SelectChoice(*pair) for pair in halls.hall_choices(current_view(current_user).ids)]
 
 
 def _search(form):
@@ -122,7 +125,7 @@ def booking_detail(public_id):
     """One booking: who and when; move it, correct its contact, or cancel it."""
     booking = _booking_or_404(public_id)
     form = ChangeBookingForm()
-    form.hall.choices = [(h.public_id, h.name) for h in halls.active_halls()]
+    form.hall.choices = _hall_choices()
     stale = False
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
@@ -175,111 +178,34 @@ def booking_cancel(public_id):
     return redirect(url_for("backoffice.bookings", day=day))
 
 
-@office.route("/bookings/halls", methods=["GET", "POST"])
-@requires("settings")
-def halls_list():
-    """Every hall, and the form to add one."""
-    form = _hall_form()
-    if form.validate_on_submit():
-        with unit_of_work.write(form) as outcome:
-            halls.add_hall(form.values(), actor=_actor())
-        if outcome.ok:
-            flash(_("The hall is added."), "success")
-            return redirect(url_for("backoffice.halls_list"))
-    return render_template(
-        "backoffice/bookings/halls.html",
-        form=form,
-        halls=halls.all_halls(),
-        locations={loc.id: loc.name for loc in halls.locations()},
-        action_form=EmptyForm(),
-    )
-
-
-def _hall_form(hall=None):
-    """The hall form: the hall's current values on first view, what was typed after a POST."""
-    current = None
-    if hall is not None and request.method == "GET":
-        location = next((loc for loc in halls.locations() if loc.id == hall.location_id), None)
-        current = {
-            "name": hall.name,
-            "capacity": str(hall.capacity or ""),
-            "location": location.public_id if location else "",
-        }
-    form = HallForm(data=current)
-    form.location.choices = [("", _("The whole club"))] + [
-        (loc.public_id, loc.name) for loc in halls.locations()
-    ]
-    return form
-
-
-def _hall_or_404(public_id):
-    hall = halls.hall_by_public_id(public_id)
-    if hall is None:
-        abort(404)
-    return hall
-
-
-@office.route("/bookings/halls/<public_id>", methods=["GET", "POST"])
-@requires("settings")
-def hall_detail(public_id):
-    """Rename a hall or change its capacity or location; deactivate or activate it."""
-    hall = _hall_or_404(public_id)
-    form = _hall_form(hall)
-    if form.validate_on_submit():
-        with unit_of_work.write(form) as outcome:
-            halls.update_hall(hall, form.values(), actor=_actor())
-        if outcome.ok:
-            flash(_("The hall is saved."), "success")
-            return redirect(url_for("backoffice.halls_list"))
-    return render_template(
-        "backoffice/bookings/hall_detail.html", hall=hall, form=form, action_form=EmptyForm()
-    )
-
-
-@office.route("/bookings/halls/<public_id>/<action>", methods=["POST"])
-@requires("settings")
-def hall_action(public_id, action):
-    """Deactivate or activate a hall."""
-    hall = _hall_or_404(public_id)
-    if action not in ("activate", "deactivate"):
-        abort(404)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    with unit_of_work.write(form) as outcome:
-        halls.set_hall_active(hall, action == "activate", actor=_actor())
-    if outcome.ok:
-        flash(_("The hall is saved."), "success")
-    else:
-        flash(str(outcome.error.message), "error")
-    return redirect(url_for("backoffice.halls_list"))
-
-
 @office.route("/occupancy")
 @requires("occupancy")
 def occupancy():
     """When each hall is busy today and this week: times only, no names, for every role."""
-    day = _day_arg()
-    days, grid = schedule.occupancy_week(day)
+    day, view = _day_arg(), current_view(current_user)
+    days, grid = schedule.occupancy_week(day, view.ids)
     return render_template(
         "backoffice/bookings/occupancy.html",
         day=day,
         today=today_local(),
-        today_slots=schedule.occupancy_day(today_local()),
+        today_slots=schedule.occupancy_day(today_local(), view.ids),
         days=days,
         grid=grid,
+        view=view,
         step=schedule.next_day,
     )
 
 
 @home_panel("bookings", _l("Today's bookings"), "backoffice/panels/bookings_today.html", order=20)
 def bookings_panel(user):
-    """Today's bookings with names, for reception."""
-    rows = schedule.today_rows(user)  # the names read are audited at the end of the request
-    return {"rows": rows, "today": today_local()}
+    """Today's bookings with names at the staff member's sites, for reception."""
+    view = current_view(user)
+    rows = schedule.today_rows(user, view.ids)  # the names read: audited at the end
+    return {"rows": rows, "today": today_local(), "view": view}
 
 
 @home_panel("occupancy", _l("Halls today"), "backoffice/panels/occupancy_today.html", order=21)
 def occupancy_panel(user):
-    """Today's busy times per hall, with no names: what a guard or cleaner needs."""
-    return {"halls": schedule.occupancy_day(today_local()), "today": today_local()}
+    """Today's busy times per hall of the staff member's sites, with no names."""
+    view = current_view(user)
+    return {"halls": schedule.occupancy_day(today_local(), view.ids), "today": today_local()}

@@ -1,7 +1,9 @@
 """What is booked when: named lists for reception, and times-only occupancy for everyone else.
 
 Occupancy functions return halls and times and nothing else, so a page built on them cannot
-show a name even by mistake.
+show a name even by mistake. Halls are keyed by their label ("Lielā zāle — Centrs"): two sites
+may have halls of the same name, and their bookings must never look like one hall's. Every
+function takes site_ids (None: every site) to show the sites a staff member works at.
 """
 
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from clubsite.bookings import contact
+from clubsite.bookings.halls import active_halls
 from clubsite.bookings.models import Booking, Hall
 from clubsite.bookings.service import require_bookings
 from clubsite.bookings.times import day_range, local_day, week_days
@@ -17,6 +20,7 @@ from clubsite.database import as_utc, utcnow
 from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ, to_local
+from clubsite.locations import Location
 from clubsite.privacy import access
 
 
@@ -24,7 +28,7 @@ from clubsite.privacy import access
 class Slot:
     """A busy time of a hall: no personal data."""
 
-    hall: str
+    hall: str  # the hall's label, with its site
     starts_at: object  # aware, Riga time
     ends_at: object
 
@@ -47,18 +51,21 @@ class Row:
     kind: str  # member, visitor, anonymous
 
 
-def bookings_between(start, end):
-    """Bookings overlapping [start, end), by start time then hall name."""
-    return db.session.scalars(
+def bookings_between(start, end, site_ids=None):
+    """Bookings overlapping [start, end) at the sites, by start time, site and hall name."""
+    query = (
         select(Booking)
-        .join(Hall)
+        .join(Hall, Booking.hall_id == Hall.id)
+        .join(Location, Hall.location_id == Location.id)
         .where(Booking.starts_at < end, Booking.ends_at > start)
-        .order_by(Booking.starts_at, Hall.name)
-    ).all()
+    )
+    if site_ids is not None:
+        query = query.where(Hall.location_id.in_(site_ids))
+    return db.session.scalars(query.order_by(Booking.starts_at, Location.name, Hall.name)).all()
 
 
 def _slot(booking):
-    return Slot(booking.hall.name, to_local(booking.starts_at), to_local(booking.ends_at))
+    return Slot(booking.hall.label, to_local(booking.starts_at), to_local(booking.ends_at))
 
 
 def named_rows(user, bookings):
@@ -81,26 +88,26 @@ def named_rows(user, bookings):
     return rows
 
 
-def day_rows(user, day):
+def day_rows(user, day, site_ids=None):
     """Reception's list for one Riga day, including bookings that cross midnight into it."""
-    return named_rows(user, bookings_between(*day_range(day)))
+    return named_rows(user, bookings_between(*day_range(day), site_ids))
 
 
-def week_grid(user, day):
-    """(days, {hall name: {date: [rows]}}) for the Monday-to-Sunday week of the day."""
+def week_grid(user, day, site_ids=None):
+    """(days, {hall label: {date: [rows]}}) for the Monday-to-Sunday week of the day."""
     days = week_days(day)
     start, _ = day_range(days[0])
     _, end = day_range(days[-1])
-    rows = named_rows(user, bookings_between(start, end))
+    rows = named_rows(user, bookings_between(start, end, site_ids))
     grid = {}
-    for hall_name, hall_rows in _group(rows, key=lambda r: r.booking.hall.name).items():
-        grid[hall_name] = {d: [r for r in hall_rows if _overlaps_day(r.booking, d)] for d in days}
+    for label, hall_rows in _group(rows, lambda r: r.booking.hall.label, site_ids).items():
+        grid[label] = {d: [r for r in hall_rows if _overlaps_day(r.booking, d)] for d in days}
     return days, grid
 
 
-def today_rows(user, *, now=None):
+def today_rows(user, site_ids=None, *, now=None):
     """Today's bookings (Riga time) with names, for the reception home panel."""
-    return day_rows(user, local_day(now or utcnow()))
+    return day_rows(user, local_day(now or utcnow()), site_ids)
 
 
 def _overlaps_day(booking, day):
@@ -108,36 +115,35 @@ def _overlaps_day(booking, day):
     return as_utc(booking.starts_at) < end and as_utc(booking.ends_at) > start
 
 
-def occupancy_day(day):
-    """{hall name: [slots]} for every active hall on a Riga day: times only."""
-    return _by_hall(bookings_between(*day_range(day)))
+def occupancy_day(day, site_ids=None):
+    """{hall label: [slots]} for every bookable hall of the sites on a Riga day: times only."""
+    grouped = _group(bookings_between(*day_range(day), site_ids), _hall_label, site_ids)
+    return {label: [_slot(b) for b in items] for label, items in grouped.items()}
 
 
-def occupancy_week(day):
-    """(days, {hall name: {date: [slots]}}) for the week of the day: times only."""
+def occupancy_week(day, site_ids=None):
+    """(days, {hall label: {date: [slots]}}) for the week of the day: times only."""
     days = week_days(day)
     start, _ = day_range(days[0])
     _, end = day_range(days[-1])
-    grouped = _group(bookings_between(start, end), key=lambda b: b.hall.name)
+    grouped = _group(bookings_between(start, end, site_ids), _hall_label, site_ids)
     grid = {
-        hall_name: {d: [_slot(b) for b in items if _overlaps_day(b, d)] for d in days}
-        for hall_name, items in grouped.items()
+        label: {d: [_slot(b) for b in items if _overlaps_day(b, d)] for d in days}
+        for label, items in grouped.items()
     }
     return days, grid
 
 
-def _group(items, *, key):
-    """Items by hall name, with every active hall present (a free hall shows as free)."""
-    halls = db.session.scalars(select(Hall.name).where(Hall.active).order_by(Hall.name)).all()
-    grouped = {name: [] for name in halls}
+def _hall_label(booking):
+    return booking.hall.label
+
+
+def _group(items, key, site_ids):
+    """Items by hall label, with every bookable hall of the sites present (free shows free)."""
+    grouped = {hall.label: [] for hall in active_halls(site_ids)}
     for item in items:
         grouped.setdefault(key(item), []).append(item)
     return grouped
-
-
-def _by_hall(bookings):
-    grouped = _group(bookings, key=lambda b: b.hall.name)
-    return {name: [_slot(b) for b in items] for name, items in grouped.items()}
 
 
 def booking_details(user, booking):

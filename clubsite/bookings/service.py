@@ -203,7 +203,7 @@ def _enrol_in_bookings(user, member):
 
 def _bookable_hall(public_id):
     hall = hall_by_public_id(public_id)
-    if hall is None or not hall.active:
+    if hall is None or not hall.bookable:
         raise BookingError(_l("Choose a hall from the list."), "hall")
     return hall
 
@@ -222,7 +222,7 @@ def _lock_and_check_free(hall, starts_at, ends_at, exclude=None):
             _l(
                 "%(hall)s is already booked on %(day)s from %(start)s to %(end)s. "
                 "Choose another time or another hall.",
-                hall=hall.name,
+                hall=hall.label,
                 day=format_date(as_utc(clash.starts_at)),
                 start=format_time(as_utc(clash.starts_at)),
                 end=format_time(as_utc(clash.ends_at)),

@@ -30,9 +30,10 @@ from clubsite.privacy.normalize import (
     normalize_phone_for_index,
 )
 
+# Two sites with the same three hall names (clubsite.demo.activity): names are unique per site.
 LOCATIONS = (
-    ("Rīga – centrs", "Brīvības iela 1, Rīga, LV-1010"),
-    ("Jūrmala", "Jomas iela 5, Jūrmala, LV-2015"),
+    ("Rīga – centrs", "Brīvības iela 1, Rīga, LV-1010", "P.–Pk. 7:00–22:00, S., Sv. 9:00–20:00"),
+    ("Jūrmala", "Jomas iela 5, Jūrmala, LV-2015", "P.–Sv. 8:00–21:00"),
 )
 MEMBER_COLUMNS = [c.name for c in Member.__table__.columns]
 # The exact-lookup normalisers of members.fields, applied here to skip a config lookup per call
@@ -161,8 +162,8 @@ def _ensure_locations():
     ids = list(db.session.scalars(select(Location.id).where(Location.active.is_(True))))
     if ids:
         return ids
-    for name, address in LOCATIONS:
-        db.session.add(Location(name=name, address=address))
+    for name, address, hours in LOCATIONS:
+        db.session.add(Location(name=name, address=address, opening_hours=hours))
     db.session.flush()
     return list(db.session.scalars(select(Location.id)))
 

@@ -6,11 +6,31 @@ from sqlalchemy.ext.hybrid import hybrid_property
 
 from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
+from clubsite.locations import Location
 from clubsite.privacy.crypto import CryptoError, decrypt_field, encrypt_field
 from clubsite.privacy.keys import register_encrypted
 from clubsite.privacy.roles import ROLES, role_allows
 
 TABLE = "staff_user"
+
+# Which sites a staff member works at (any number; none: not tied to a site). Their pages show
+# their sites by default (clubsite.staff.sites).
+staff_location = db.Table(
+    "staff_location",
+    db.Column(
+        "staff_id",
+        db.Integer,
+        db.ForeignKey("staff_user.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    db.Column(
+        "location_id",
+        db.Integer,
+        db.ForeignKey("location.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
 
 
 class StaffUser(UserMixin, db.Model):
@@ -22,7 +42,6 @@ class StaffUser(UserMixin, db.Model):
     name_enc = db.Column(db.LargeBinary, nullable=False)  # the name, encrypted like member fields
     password_hash = db.Column(db.String(200))
     roles = db.Column(db.String(100), nullable=False, default="staff")  # comma-separated role ids
-    location_id = db.Column(db.Integer, db.ForeignKey("location.id"))
     active = db.Column(db.Boolean, nullable=False, default=True)
     language = db.Column(db.String(2), nullable=False, default="lv")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
@@ -33,6 +52,8 @@ class StaffUser(UserMixin, db.Model):
     totp_secret = db.Column(db.LargeBinary)  # encrypted; None until two-factor is set up
     totp_last_step = db.Column(db.Integer)  # the last accepted TOTP time step: each code works once
     version = db.Column(db.Integer, nullable=False, default=1)
+
+    sites = db.relationship(Location, secondary=staff_location, order_by=Location.name)
 
     __mapper_args__ = {"version_id_col": version}
 

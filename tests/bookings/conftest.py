@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from clubsite.bookings import halls, service
+from clubsite.bookings import halls, service, sites
 from clubsite.extensions import db
 from clubsite.i18n import today_local
 from tests.conftest import csrf_token
@@ -18,20 +18,48 @@ MARTA = {"first_name": "Marta", "last_name": "Kalniņa"}
 VISITOR = "Pēteris Visitors"
 
 
-@pytest.fixture
-def hall(app):
-    """An active hall."""
-    created = halls.add_hall({"name": "Lielā zāle", "capacity": "30"})
+def add_site(name, **values):
+    """An open site, added through the sites service, and committed."""
+    created = sites.add_site({"name": name, **values})
+    db.session.commit()
+    return created
+
+
+def add_hall(name, site, **values):
+    """A hall of a site, added through the halls service, and committed."""
+    created = halls.add_hall({"name": name, "location": site.public_id, **values})
     db.session.commit()
     return created
 
 
 @pytest.fixture
-def small_hall(app):
-    """A second active hall."""
-    created = halls.add_hall({"name": "Mazā zāle"})
-    db.session.commit()
-    return created
+def site(app):
+    """The club's first site."""
+    return add_site("Centrs", address="Brīvības iela 1, Rīga", opening_hours="P.–Pk. 7:00–22:00")
+
+
+@pytest.fixture
+def hall(site):
+    """An active hall of the first site."""
+    return add_hall("Lielā zāle", site, capacity="30")
+
+
+@pytest.fixture
+def small_hall(site):
+    """A second active hall of the first site."""
+    return add_hall("Mazā zāle", site)
+
+
+@pytest.fixture
+def second_site(site):
+    """A second site, opened after the first."""
+    return add_site("Purvciems", address="Zemitāna iela 2, Rīga")
+
+
+@pytest.fixture
+def twin_hall(second_site):
+    """A hall of the second site with the same name as `hall` at the first."""
+    return add_hall("Lielā zāle", second_site)
 
 
 @pytest.fixture

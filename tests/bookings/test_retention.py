@@ -95,7 +95,7 @@ def test_subject_access_lists_the_members_bookings(app, hall, reception, member)
     export = subject_access.gather(member)
     assert export["bookings"] == [
         {
-            "hall": "Lielā zāle",
+            "hall": "Lielā zāle — Centrs",
             "starts_at": "2030-01-15T16:00:00+00:00",
             "ends_at": "2030-01-15T17:30:00+00:00",
             "contact_for_this_booking": {"email": "marta@example.lv"},

@@ -207,25 +207,34 @@ def test_week_view_starts_on_monday_and_day_view_prints(desk, hall, reception):
     assert 'class="filters no-print"' in page and "data-print" in page
 
 
-def test_admin_manages_halls(client_for, english, hall, reception):
+def test_admin_manages_halls(client_for, english, site, hall, reception):
     """Add, refuse a duplicate or bad capacity, rename; deactivate only with nothing ahead."""
     admin = english(client_for("admin"))
     url = "/office/bookings/halls"
+    at_site = {"location": site.public_id}
     added = admin.post(
-        url, data={"name": "Jogas zāle", "capacity": "12", "csrf_token": csrf_token(admin, url)}
+        url,
+        data={"name": "Jogas zāle", "capacity": "12", "csrf_token": csrf_token(admin, url)}
+        | at_site,
     )
     assert added.status_code == 302
-    duplicate = admin.post(url, data={"name": "jogas zāle", "csrf_token": csrf_token(admin, url)})
-    assert "There is already a hall with this name." in duplicate.get_data(as_text=True)
+    duplicate = admin.post(
+        url, data={"name": "jogas zāle", "csrf_token": csrf_token(admin, url)} | at_site
+    )
+    assert "There is already a hall with this name at this site." in duplicate.get_data(
+        as_text=True
+    )
     bad = admin.post(
-        url, data={"name": "Cita", "capacity": "-3", "csrf_token": csrf_token(admin, url)}
+        url,
+        data={"name": "Cita", "capacity": "-3", "csrf_token": csrf_token(admin, url)} | at_site,
     )
     assert "Enter the number of people" in bad.get_data(as_text=True)
     assert 'value="Cita"' in bad.get_data(as_text=True)
     detail = f"{url}/{hall.public_id}"
     renamed = admin.post(
         detail,
-        data={"name": "Sporta zāle", "capacity": "", "csrf_token": csrf_token(admin, detail)},
+        data={"name": "Sporta zāle", "capacity": "", "csrf_token": csrf_token(admin, detail)}
+        | at_site,
     )
     assert renamed.status_code == 302
     book(reception, hall, tomorrow(), "18:00", "19:00", now=None)

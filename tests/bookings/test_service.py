@@ -193,12 +193,12 @@ def test_day_list_across_midnight_in_riga(app, hall, small_hall, reception):
 
 
 def test_occupancy_has_times_and_no_names(app, hall, reception, member):
-    """The occupancy structures carry hall names and times only."""
+    """The occupancy structures carry hall names (with their site) and times only."""
     book(reception, hall, DAY, "18:00", "19:00", member=member, contact="")
     slots = schedule.occupancy_day(DAY)
-    assert list(slots) == ["Lielā zāle"]
-    assert [(s.starts_at.hour, s.ends_at.hour) for s in slots["Lielā zāle"]] == [(18, 19)]
-    assert set(vars(slots["Lielā zāle"][0])) == {"hall", "starts_at", "ends_at"}
+    assert list(slots) == ["Lielā zāle — Centrs"]
+    assert [(s.starts_at.hour, s.ends_at.hour) for s in slots["Lielā zāle — Centrs"]] == [(18, 19)]
+    assert set(vars(slots["Lielā zāle — Centrs"][0])) == {"hall", "starts_at", "ends_at"}
 
 
 def test_change_moves_a_booking_and_a_stale_form_is_refused(app, hall, reception):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from clubsite.bookings import halls
+from clubsite.bookings import halls, sites
 from clubsite.extensions import db
 from clubsite.i18n import today_local
 from tests.bookings.conftest import MARTA, card_number
@@ -14,7 +14,8 @@ pytestmark = pytest.mark.browser
 
 def test_reception_books_a_hall_for_a_member(live_server, page, make_staff):
     """Log in, find the member by card, book the hall for today, see it in today's list."""
-    halls.add_hall({"name": "Lielā zāle"})
+    site = sites.add_site({"name": "Centrs"})
+    halls.add_hall({"name": "Lielā zāle", "location": site.public_id})
     member = enrol(MARTA, ["access"], source="staff", actor="system")
     card = card_number(member)
     make_staff("reception", email="rita@klubs.lv")
@@ -29,7 +30,7 @@ def test_reception_books_a_hall_for_a_member(live_server, page, make_staff):
 
     page.goto(live_server + "/office/bookings/new")
     assert page.get_by_label("Visitor's name").is_hidden()  # the member part is shown first
-    page.get_by_label("Hall").select_option(label="Lielā zāle")
+    page.get_by_label("Hall").select_option(label="Lielā zāle — Centrs")
     page.get_by_label("Date").fill(today_local().isoformat())
     page.get_by_label("From").fill("23:00")
     page.get_by_label("Until").fill("23:45")
