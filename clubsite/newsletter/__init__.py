@@ -11,6 +11,7 @@ from flask import Blueprint
 
 from clubsite import hooks as registry
 from clubsite.jobs import register_jobs
+from clubsite.outbox.refusals import register_refusal
 from clubsite.web.guard import check_access
 
 bp = Blueprint("newsletter", __name__, url_prefix="/office/newsletter")
@@ -19,19 +20,24 @@ public_bp = Blueprint("newsletter_public", __name__)
 
 ROUTE_MODULES = [
     "clubsite.newsletter.routes",
+    "clubsite.newsletter.settings_routes",
     "clubsite.newsletter.public_routes",
     "clubsite.newsletter.panels",
     "clubsite.newsletter.hooks",
+    "clubsite.newsletter.undeliverable",
 ]
-# The sender, run by the job runner (flask jobs run), never by a web worker.
-JOB_MODULES = ["clubsite.newsletter.sender"]
+# The sender and the start of scheduled campaigns, run by the job runner (flask jobs run),
+# never by a web worker.
+JOB_MODULES = ["clubsite.newsletter.sender", "clubsite.newsletter.schedule"]
 
 
 def init_app(app):
-    """Import the route modules, register both blueprints, the newsletter's hooks and job."""
+    """Import the route modules, register both blueprints, the newsletter's hooks and jobs, and
+    the outbox's check for addresses a mail server refused for good."""
     for name in ROUTE_MODULES:
         registry.register_module(app, import_module(name))
     for name in JOB_MODULES:
         register_jobs(app, import_module(name))
+    register_refusal(app, import_module("clubsite.newsletter.undeliverable").outbox_refusal)
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)

@@ -6,8 +6,12 @@ A member receives a newsletter when all of these hold:
 - their newsletter consent is active (given and confirmed), or the newsletter is about services
   they already use, they are a current member (an ongoing `access` purpose), enrolled on
   legitimate interest, and have neither objected nor withdrawn (the soft opt-in);
-- their address is not on the suppression list.
-Erased members do not exist any more, so they are never selected.
+- their address is not on the suppression list;
+- and, to keep mail from bouncing, their address is not marked undeliverable (a mail server
+  refused it for good: clubsite.newsletter.undeliverable).
+Erased members do not exist any more, so they are never selected. A campaign's segment
+(clubsite.newsletter.segments) only adds conditions to the candidate query (`narrow`): it can
+leave lawful recipients out, never let anyone else in.
 
 States come from the ledger set-based (one query for all members), with the same meaning as
 clubsite.privacy.consent.fold_state, so the compose page stays quick at 100,000 members.
@@ -16,12 +20,14 @@ clubsite.privacy.consent.fold_state, so the compose page stays quick at 100,000 
 from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from clubsite.database import utcnow
 from clubsite.extensions import db
+from clubsite.newsletter.models import UndeliverableAddress
 from clubsite.privacy import consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.models import ConsentEvent, Member, MemberPurpose, Suppression
@@ -33,6 +39,7 @@ EXCLUDED = (
     "withdrawn",
     "objected",
     "suppressed",
+    "undeliverable",
     "not_current_member",
     "not_this_newsletter",
     "no_newsletter_email",
@@ -41,10 +48,10 @@ CHUNK = 500
 STOP_KINDS = ("withdrawn", "objected")
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
     """A lawful recipient; with addresses=True their address given for the newsletter and the
-    first name (only if given for the newsletter) to greet them by."""
+    first name (only if given for the newsletter) to greet them by. (A tuple: an audience of
+    tens of thousands is built in a loop, and a frozen dataclass costs several times more.)"""
 
     member_id: int
     public_id: str
@@ -115,8 +122,9 @@ def consent_states(purpose_id=PURPOSE, member_ids=None):
     )
 
 
-def _candidates_query(now, member_ids=None):
-    """Members enrolled in the newsletter, with their ledger state and current-member flag."""
+def _candidates_query(now, member_ids=None, narrow=()):
+    """Members enrolled in the newsletter, with their ledger state and current-member flag
+    (only those meeting every `narrow` condition on Member: a segment)."""
     enrolment = aliased(MemberPurpose)
     access = aliased(MemberPurpose)
     states = consent_states(PURPOSE, member_ids)
@@ -132,6 +140,7 @@ def _candidates_query(now, member_ids=None):
             Member.language,
             Member.email_enc,
             Member.first_name_enc,
+            Member.email_bidx,
             enrolment.legal_basis,
             enrolment.fields,
             states.c.state,
@@ -140,6 +149,7 @@ def _candidates_query(now, member_ids=None):
         .join(enrolment, and_(enrolment.member_id == Member.id, enrolment.purpose == PURPOSE))
         .outerjoin(states, states.c.member_id == Member.id)
         .outerjoin(access, current)
+        .where(*narrow)
         .order_by(Member.id)
     )
     if member_ids is not None:
@@ -161,59 +171,70 @@ def decide(row, about_existing_services):
     return "soft_opt_in" if about_existing_services else "not_this_newsletter"
 
 
-def select_audience(newsletter, *, member_ids=None, now=None, addresses=False):
-    """The newsletter's lawful audience now (optionally only among member_ids), with reasons."""
+def select_audience(newsletter, *, member_ids=None, now=None, addresses=False, narrow=()):
+    """The newsletter's lawful audience now (optionally only among member_ids, and only those
+    meeting the `narrow` conditions of its segment), with reasons."""
     return audience_for(
-        newsletter.about_existing_services, member_ids=member_ids, now=now, addresses=addresses
+        newsletter.about_existing_services,
+        member_ids=member_ids,
+        now=now,
+        addresses=addresses,
+        narrow=narrow,
     )
 
 
-def audience_for(about_existing_services, *, member_ids=None, now=None, addresses=False):
+def audience_for(about_existing_services, *, member_ids=None, now=None, addresses=False, narrow=()):
     """The lawful audience of a newsletter of this kind, with a count per reason; recipients
     carry their address and greeting name only when asked for (addresses=True)."""
-    candidates = fetch_candidates(member_ids=member_ids, now=now)
+    candidates = fetch_candidates(member_ids=member_ids, now=now, narrow=narrow)
     return judge(candidates, about_existing_services, addresses=addresses)
 
 
-def fetch_candidates(*, member_ids=None, now=None):
-    """The database part: candidate rows and the suppression list (callers may then end the
-    read transaction before the slower decryption in judge())."""
+def fetch_candidates(*, member_ids=None, now=None, narrow=()):
+    """The database part: candidate rows, the suppression list and the undeliverable marks
+    (callers may then end the read transaction before the slower decryption in judge())."""
     now = now or utcnow()
     ids = None if member_ids is None else sorted(set(member_ids))
     chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-    rows = [row for chunk in chunks for row in db.session.execute(_candidates_query(now, chunk))]
-    return rows, _suppressed_hashes()
+    # On the session's connection, past the ORM: its layer nearly doubles the time for the
+    # tens of thousands of plain rows of a large audience (bench/segment_bench.py).
+    connection = db.session.connection()
+    rows = [
+        row
+        for chunk in chunks
+        for row in connection.execute(_candidates_query(now, chunk, tuple(narrow)))
+    ]
+    return rows, _suppressed_hashes(), _undeliverable_indexes()
 
 
 def judge(candidates, about_existing_services, *, addresses=False):
     """Decide each candidate. Only included members' addresses are decrypted, and only when
     there is a suppression list to check them against or the sender needs them (addresses)."""
-    rows, suppressed = candidates
+    rows, suppressed, undeliverable = candidates
     audience = Audience()
+    counts = audience.counts
     included = []
     for row in rows:
         reason = decide(row, about_existing_services)
+        if reason in INCLUDED and undeliverable and row.email_bidx in undeliverable:
+            reason = "undeliverable"
         if reason in INCLUDED:
             included.append((row, reason))
         else:
-            audience.counts[reason] += 1
+            counts[reason] += 1
+    check = bool(suppressed)
+    email_only = ["email"] if addresses or check else []
+    recipients = audience.recipients
     for row, reason in included:
         greet = addresses and "first_name" in row.fields.split(",")
-        names = (["email"] if addresses or suppressed else []) + (["first_name"] if greet else [])
-        values = _read_row(row, names)
-        if suppressed and consent.address_hash(values["email"]) in suppressed:
-            audience.counts["suppressed"] += 1
+        values = _read_row(row, email_only + ["first_name"] if greet else email_only)
+        if check and consent.address_hash(values["email"]) in suppressed:
+            counts["suppressed"] += 1
             continue
-        audience.counts[reason] += 1
-        audience.recipients.append(
-            Recipient(
-                row.id,
-                row.public_id,
-                values.get("email") if addresses else None,
-                values.get("first_name"),
-                row.language,
-                reason,
-            )
+        counts[reason] += 1
+        email = values.get("email") if addresses else None
+        recipients.append(
+            Recipient(row.id, row.public_id, email, values.get("first_name"), row.language, reason)
         )
     return audience
 
@@ -231,3 +252,8 @@ def _read_row(row, names):
 def _suppressed_hashes():
     """Every suppressed address hash (the list is small; one query beats one per member)."""
     return set(db.session.scalars(select(Suppression.address_hash)))
+
+
+def _undeliverable_indexes():
+    """The blind indexes of every address marked undeliverable (a short list)."""
+    return set(db.session.scalars(select(UndeliverableAddress.address_bidx)))

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from clubsite.mail import MAIL_POLICY, header_safe
-from clubsite.newsletter import content, tokens
+from clubsite.newsletter import content, frame, tokens
 
 GREETING = "\x00greeting\x00"
 UNSUBSCRIBE = "\x00unsubscribe\x00"
@@ -153,7 +153,8 @@ def _fill(parts, values):
 
 
 def prepare(newsletter, language, basis, *, subject_prefix=""):
-    """Render a campaign version once: headers and both bodies, ready to personalise."""
+    """Render a campaign version once: headers and both bodies (inside the club's header and
+    footer, clubsite.newsletter.frame), ready to personalise."""
     config = current_app.config
     subject = subject_prefix + newsletter.subject(language)
     if not content.subject_is_safe(subject):  # a draft saved before subjects were checked
@@ -167,6 +168,7 @@ def prepare(newsletter, language, basis, *, subject_prefix=""):
             "basis": basis,
             "greeting_marker": GREETING,
             "unsubscribe_marker": UNSUBSCRIBE,
+            **frame.rendered(frame.of(newsletter), language),
         }
         text = render_template("email/newsletter.txt", body_text=content.to_text(body), **context)
         html = render_template("email/newsletter.html", body_html=content.to_html(body), **context)

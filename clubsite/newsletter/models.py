@@ -1,4 +1,5 @@
-"""Newsletters (campaigns) and their deliveries: one row per recipient, drained by the sender.
+"""Newsletters (campaigns) and their deliveries: one row per recipient, drained by the sender;
+the club's header and footer (NewsletterFrame) and the addresses mail cannot reach.
 
 A delivery holds no address. The sender reads the member's current newsletter address at send
 time, so there is no second copy of anyone's address to encrypt, rotate or forget, a corrected
@@ -12,7 +13,7 @@ from clubsite.database import new_public_id, utcnow
 from clubsite.extensions import db
 
 LANGUAGES = ("lv", "en")
-CAMPAIGN_STATUSES = ("draft", "sending", "paused", "sent", "cancelled")
+CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "paused", "sent", "cancelled")
 DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 # Deliveries that may still go out; the rest are final.
 OPEN_DELIVERY_STATUSES = ("queued", "sending")
@@ -43,6 +44,15 @@ class Newsletter(db.Model):
     recipients_count = db.Column(db.Integer, nullable=False, default=0)
     # The audience breakdown when Send was pressed, as JSON: reason -> count (no one's data).
     audience_counts = db.Column(db.Text, nullable=False, default="{}")
+    # The segment (clubsite.newsletter.segments): each set column narrows the lawful audience;
+    # NULL means "any". No ON DELETE: a site or plan that vanished must not widen a segment.
+    segment_location_id = db.Column(db.Integer, db.ForeignKey("location.id"))
+    segment_plan_id = db.Column(db.Integer, db.ForeignKey("plan.id"))
+    segment_language = db.Column(db.String(2))
+    # When a scheduled campaign goes out (status "scheduled"); the audience is frozen then.
+    scheduled_at = db.Column(db.DateTime(timezone=True))
+    # The club's header and footer as they were when it went out (JSON); NULL: use today's.
+    frame = db.Column(db.Text)
 
     created_by = db.relationship("StaffUser")
 
@@ -89,3 +99,33 @@ class Delivery(db.Model):
     # One index serves the claim (open rows of sending campaigns) and the statistics; each
     # sent message updates it, so there is deliberately no second index on status.
     __table_args__ = (db.Index("ix_delivery_newsletter_status", "newsletter_id", "status"),)
+
+
+class NewsletterFrame(db.Model):
+    """The club's header and footer (Markdown per language), set once and put around every
+    campaign. One row (id 1); a campaign keeps a copy of it from the moment it goes out."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    header_lv = db.Column(db.Text, nullable=False, default="")
+    header_en = db.Column(db.Text, nullable=False, default="")
+    footer_lv = db.Column(db.Text, nullable=False, default="")
+    footer_en = db.Column(db.Text, nullable=False, default="")
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+
+class UndeliverableAddress(db.Model):
+    """A member's address that a mail server refused for good (5xx): see undeliverable.py.
+
+    Keyed by the address's blind index (the same value as Member.email_bidx), so whether a
+    member's current address is marked is a join, with nothing decrypted; a corrected address
+    has another index and is not marked. The row goes with the member (CASCADE on erasure).
+    """
+
+    address_bidx = db.Column(db.LargeBinary(16), primary_key=True)
+    member_id = db.Column(
+        db.Integer, db.ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code = db.Column(db.String(12), nullable=False)  # smtp_550: a code, never the server's text
+    marked_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    newsletter_id = db.Column(db.Integer, db.ForeignKey("newsletter.id", ondelete="SET NULL"))

@@ -1,4 +1,5 @@
-"""Back-office newsletter pages (marketing, admin): list, compose, preview, send, progress.
+"""Back-office newsletter pages (marketing, admin): list, compose, preview, send, schedule,
+progress, duplicate. The club's header and footer are in settings_routes.
 
 Staff here see counts only: no page of this module lists members, names or addresses.
 """
@@ -13,9 +14,9 @@ from sqlalchemy import select
 
 from clubsite import unit_of_work
 from clubsite.extensions import db
-from clubsite.newsletter import bp, content, service
-from clubsite.newsletter.counts import audience_summary
-from clubsite.newsletter.forms import NewsletterForm
+from clubsite.newsletter import bp, content, frame, schedule, segments, service
+from clubsite.newsletter.counts import audience_summary, reach
+from clubsite.newsletter.forms import NewsletterForm, ScheduleForm
 from clubsite.newsletter.message import AddressError
 from clubsite.newsletter.models import Newsletter
 from clubsite.web.forms import EmptyForm
@@ -26,6 +27,7 @@ ACTIONS = {
     "pause": (lambda n, **kw: service.set_paused(n, True), _l("Sending is paused.")),
     "resume": (lambda n, **kw: service.set_paused(n, False), _l("Sending continues.")),
     "cancel": (lambda n, **kw: service.cancel(n), _l("The newsletter is cancelled.")),
+    "unschedule": (schedule.unschedule, _l("The newsletter is a draft again.")),
     "delete": (lambda n, **kw: service.delete_draft(n), _l("The draft is deleted.")),
 }
 
@@ -73,7 +75,14 @@ def campaign_edit(public_id):
 
 
 def _compose(newsletter):
-    form = NewsletterForm(obj=newsletter)
+    saved_segment = segments.of(newsletter) if newsletter else segments.Segment()
+    form = NewsletterForm(
+        obj=newsletter,
+        segment_site=str(saved_segment.location_id or ""),
+        segment_plan=str(saved_segment.plan_id or ""),
+        segment_language=saved_segment.language or "",
+    )
+    form.set_segment_choices(segments.site_choices(), segments.plan_choices())
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
             saved = service.save_draft(newsletter, form.values(), staff=current_user)
@@ -87,22 +96,61 @@ def _compose(newsletter):
 
 @bp.route("/<public_id>")
 @requires("newsletter")
-def campaign_detail(public_id):
-    """A draft with its preview and audience, or a sent newsletter with its live progress."""
+def campaign_detail(public_id, schedule_form=None):
+    """A draft or a scheduled campaign with its preview and the count of people it reaches
+    today, or a sent newsletter with its live progress and statistics."""
     newsletter = _newsletter_or_404(public_id)
-    if newsletter.status == "draft":
-        audience = audience_summary(newsletter.about_existing_services)
+    segment = segments.of(newsletter)
+    if newsletter.status in ("draft", "scheduled"):
+        audience = audience_summary(newsletter.about_existing_services, segment)
     else:
         audience = json.loads(newsletter.audience_counts or "{}")  # as frozen when Send was pressed
-    previews = {lang: content.to_html(newsletter.body(lang)) for lang in newsletter.languages}
+    kept_frame = frame.of(newsletter)
+    previews = {
+        lang: {"body": content.to_html(newsletter.body(lang)), **frame.rendered(kept_frame, lang)}
+        for lang in newsletter.languages
+    }
     return render_template(
         "newsletter/detail.html",
         newsletter=newsletter,
         audience=audience,
+        reach=reach(audience, newsletter.about_existing_services),
+        segment=segments.describe(segment),
         previews=previews,
         progress=service.progress(newsletter),
+        stats=service.statistics(newsletter),
         action_form=EmptyForm(),
+        schedule_form=schedule_form or ScheduleForm(formdata=None),
     )
+
+
+@bp.route("/<public_id>/schedule", methods=["POST"])
+@requires("newsletter")
+def campaign_schedule(public_id):
+    """Let a draft go out at a date and time (Riga); a mistake is shown with what was typed."""
+    newsletter = _newsletter_or_404(public_id)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        when = schedule.local_moment(form.day.data, form.at.data)
+        with unit_of_work.write(form) as outcome:
+            schedule.schedule(newsletter, when, staff=current_user)
+        if outcome.ok:
+            flash(_("The newsletter will go out at the chosen time."), "success")
+            return redirect(url_for("newsletter.campaign_detail", public_id=public_id))
+    return campaign_detail(public_id, schedule_form=form), 400
+
+
+@bp.route("/<public_id>/duplicate", methods=["POST"])
+@requires("newsletter")
+def campaign_duplicate(public_id):
+    """A new draft with this campaign's content and segment, opened for editing."""
+    newsletter = _newsletter_or_404(public_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with unit_of_work.write():
+        copy = service.duplicate(newsletter, staff=current_user)
+    flash(_("A copy is saved as a new draft."), "success")
+    return redirect(url_for("newsletter.campaign_edit", public_id=copy.public_id))
 
 
 @bp.route("/<public_id>/progress")

@@ -2,7 +2,8 @@
 
 It talks to storage only through DeliveryStore (claim a batch under a lease, record outcomes).
 Each batch goes over ONE reused mail connection at a configurable rate. A temporary refusal
-(4xx) is retried with growing delays; a permanent one (5xx) is recorded and never retried. Each
+(4xx) is retried with growing delays; a permanent one (5xx) is recorded, never retried, and
+marks the address undeliverable for every purpose's mail (undeliverable.py). Each
 message the server took is recorded as sent before the next one can become final (see smtp.py),
 so a sender killed mid-batch leaves its unsent rows leased: when the lease runs out they are
 claimed again, and at most the one message in flight at the moment of the kill arrives twice.
@@ -25,7 +26,7 @@ from clubsite.extensions import db
 from clubsite.jobs import Every, job
 from clubsite.jobs.lease import moving_clock, owner_id
 from clubsite.mail import MailError
-from clubsite.newsletter import tokens
+from clubsite.newsletter import tokens, undeliverable
 from clubsite.newsletter.audience import INCLUDED, fetch_candidates, judge
 from clubsite.newsletter.message import AddressError, UnsafeSubject, prepare
 from clubsite.newsletter.models import Newsletter
@@ -223,17 +224,24 @@ class Sender:
                 transport.send(data, [recipient.email])
         except MailError as exc:
             pending.finish()
-            return self._refused(claim, exc)
+            return self._refused(claim, exc, recipient)
         pending.hold(claim)
         return self._count("sent")
 
-    def _refused(self, claim, exc):
-        """Retry a temporary refusal later (growing delays); record a permanent one."""
+    def _refused(self, claim, exc, recipient):
+        """Retry a temporary refusal later (growing delays); record a permanent one, and for a
+        5xx mark the address undeliverable (clubsite.newsletter.undeliverable)."""
         code = f"smtp_{exc.code}" if exc.code else "connection"
         if exc.temporary and claim.attempts < self.max_attempts:
             delay = self.delays[min(claim.attempts, len(self.delays)) - 1]
             self.store.mark_retry(claim.id, code, self.clock() + timedelta(seconds=delay))
             outcome = self._count("retry")
+        elif not exc.temporary and undeliverable.is_permanent_refusal(exc.code):
+            mark = undeliverable.mark_values(
+                recipient.email, recipient.member_id, code, claim.newsletter_id, self.clock()
+            )
+            self.store.mark_undeliverable(claim.id, code, mark)
+            outcome = self._count("failed")
         else:
             self.store.mark_failed(claim.id, code)
             outcome = self._count("failed")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from clubsite.database import SQLITE_BUSY_TIMEOUT_MS
 from clubsite.extensions import db
+from clubsite.newsletter import undeliverable
 from clubsite.newsletter.models import Delivery, Newsletter
 
 D = Delivery.__table__
@@ -91,6 +92,7 @@ class DeliveryStore:
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.connection = None
         self._prepare_sent()
+        self.mark_statement = undeliverable.mark_statement(self.engine.dialect.name)
 
     def close(self):
         """Give the connection back to the pool (as it was lent)."""
@@ -209,6 +211,24 @@ class DeliveryStore:
     def mark_failed(self, delivery_id, code):
         """Record a permanent failure; the delivery is not tried again."""
         self._run(MARK_FAILED, {"delivery_id": delivery_id, "owner": self.owner, "code": code})
+
+    def mark_undeliverable(self, delivery_id, code, mark):
+        """Record a permanent refusal (5xx) and mark the address, in one transaction: the mark
+        (clubsite.newsletter.undeliverable.mark_values) is written only if the lease was held."""
+
+        def attempt():
+            self._driver()
+            try:
+                params = {"delivery_id": delivery_id, "owner": self.owner, "code": code}
+                if self.connection.execute(MARK_FAILED, params).rowcount == 1:
+                    self.connection.execute(self.mark_statement, mark)
+                self.connection.commit()
+            except BaseException:
+                self.connection.rollback()
+                raise
+
+        self._patiently(attempt)
+        undeliverable.forget_cached_marks()  # this process's outbox sees the mark at once
 
     def fail(self, ids, code):
         """Record held deliveries as failed for good (a campaign that cannot be sent at all)."""
