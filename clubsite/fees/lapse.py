@@ -25,18 +25,19 @@ nothing left to do.
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, or_, select, update
 
 from clubsite.database import utcnow
 from clubsite.domain import SYSTEM
 from clubsite.extensions import db
-from clubsite.fees.models import Invoice, Membership
-from clubsite.fees.terms import sync_purposes
+from clubsite.fees.models import Invoice, Membership, Plan
+from clubsite.fees.terms import sync_purposes_of
 from clubsite.i18n import today_local
 from clubsite.privacy import audit
 from clubsite.privacy.models import Member
 
 CHUNK = 500
+INVOICES = Invoice.__table__  # plain rows: no ORM work per invoice read
 
 
 def _invoices_by_membership(membership_ids):
@@ -44,16 +45,17 @@ def _invoices_by_membership(membership_ids):
     paid, unpaid = {}, defaultdict(list)
     ids = sorted(membership_ids)
     for start in range(0, len(ids), CHUNK):
+        # The status is filtered here, not in SQL: with it there, SQLite walks the status index
+        # (every paid invoice) instead of the few invoices of each membership.
         rows = db.session.execute(
-            select(Invoice.membership_id, Invoice.status, Invoice.period_end, Invoice.due_on).where(
-                Invoice.membership_id.in_(ids[start : start + CHUNK]),
-                Invoice.status.in_(("paid", "open")),
-            )
+            select(INVOICES.c.membership_id, INVOICES.c.status)
+            .add_columns(INVOICES.c.period_end, INVOICES.c.due_on)
+            .where(INVOICES.c.membership_id.in_(ids[start : start + CHUNK]))
         )
         for membership_id, status, period_end, due_on in rows:
             if status == "paid":
                 paid[membership_id] = max(paid.get(membership_id, period_end), period_end)
-            else:
+            elif status == "open":
                 unpaid[membership_id].append((period_end, due_on))
     return paid, unpaid
 
@@ -67,29 +69,75 @@ def covered_through(membership, paid_through=None):
 def last_grace_day(membership, paid_through=None, unpaid=()):
     """The last day of the membership's grace: its cover's end (or its first unpaid invoice's
     due date, if later) plus the plan's grace days."""
+    return _grace_end(membership, membership.plan.grace_days, paid_through, unpaid)
+
+
+def _grace_end(membership, grace_days, paid_through, unpaid):
     covered = covered_through(membership, paid_through)
     due_dates = [due_on for period_end, due_on in unpaid if period_end > covered]
     grace_from = max(covered, min(due_dates)) if due_dates else covered
-    return grace_from + timedelta(days=membership.plan.grace_days)
+    return grace_from + timedelta(days=grace_days)
+
+
+def _candidates(today):
+    """Active memberships whose cover (paid, agreed, or the day before the start) ended more
+    than their plan's grace ago, as rows (id, member_id, starts_on, agreed_until, grace_days):
+    only they can be due, so the daily run reads a handful of memberships, not every one (one
+    query; each plan's grace gives its cutoff)."""
+    plans = db.session.execute(select(Plan.id, Plan.grace_days)).all()
+    if not plans:
+        return []
+    # Covered through the cutoff: still in grace, whatever else is unpaid.
+    cutoff = case(
+        *((Membership.plan_id == plan_id, today - timedelta(days=days)) for plan_id, days in plans),
+        else_=today,
+    )
+    paid_late = select(Invoice.id).where(
+        Invoice.membership_id == Membership.id,
+        Invoice.status == "paid",
+        Invoice.period_end >= cutoff,
+    )
+    return db.session.execute(
+        select(
+            Membership.id,
+            Membership.member_id,
+            Membership.starts_on,
+            Membership.agreed_until,
+            Plan.grace_days,
+        )
+        .join(Plan, Plan.id == Membership.plan_id)
+        .where(
+            Membership.status == "active",
+            Membership.starts_on <= cutoff,
+            or_(Membership.agreed_until.is_(None), Membership.agreed_until < cutoff),
+            ~paid_late.exists(),
+        )
+        .order_by(Membership.id)
+    ).all()
 
 
 def due_to_lapse(today):
-    """[(membership, last grace day)] of the active memberships whose grace ended before today."""
-    memberships = db.session.scalars(
-        select(Membership)
-        .where(Membership.status == "active")
-        .order_by(Membership.id)
-        .execution_options(populate_existing=True)
-    ).all()
-    paid, unpaid = _invoices_by_membership([m.id for m in memberships])
-    due = []
-    for membership in memberships:
-        last_day = last_grace_day(
-            membership, paid.get(membership.id), unpaid.get(membership.id, ())
-        )
+    """[(membership, last grace day)] of the active memberships whose grace ended before today.
+
+    The candidates are judged from plain rows; only the memberships due are loaded as objects.
+    """
+    candidates = _candidates(today)
+    paid, unpaid = _invoices_by_membership([row.id for row in candidates])
+    last_days = {}
+    for row in candidates:
+        last_day = _grace_end(row, row.grace_days, paid.get(row.id), unpaid.get(row.id, ()))
         if last_day < today:
-            due.append((membership, last_day))
-    return due
+            last_days[row.id] = last_day
+    ids = sorted(last_days)
+    memberships = []
+    for start in range(0, len(ids), CHUNK):
+        memberships += db.session.scalars(
+            select(Membership)
+            .where(Membership.id.in_(ids[start : start + CHUNK]))
+            .order_by(Membership.id)
+            .execution_options(populate_existing=True)
+        ).all()
+    return [(membership, last_days[membership.id]) for membership in memberships]
 
 
 def lapse_memberships(today=None, *, dry_run=False):
@@ -97,24 +145,38 @@ def lapse_memberships(today=None, *, dry_run=False):
 
     Each becomes "lapsed", valid through its last grace day; its member's access and fees
     purposes end then (their retention starts). Audited as the system, one event per member.
+    Set-based: one UPDATE for all the memberships, a few for the purposes, one audit insert.
     """
     today = today or today_local()
     due = due_to_lapse(today)
     if dry_run or not due:
         return [membership for membership, _day in due]
     now = utcnow()
-    for membership, last_day in due:
-        membership.status = "lapsed"
-        membership.ends_on = last_day
-        membership.ended_at = now
-    db.session.flush()
     member_ids = sorted({membership.member_id for membership, _day in due})
+    table = Membership.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("membership_id"), table.c.status == "active")
+        .values(
+            status="lapsed",
+            ends_on=bindparam("last_day"),
+            ended_at=now,
+            version=table.c.version + 1,
+        ),
+        [{"membership_id": m.id, "last_day": day} for m, day in due],
+    )
+    for membership, _day in due:
+        db.session.expire(membership)  # changed behind the session's back: read again on use
+    sync_purposes_of(member_ids)
     public_ids = []
-    for member_id in member_ids:
-        member = db.session.get(Member, member_id)
-        sync_purposes(member)
-        public_ids.append(member.public_id)
+    for start in range(0, len(member_ids), CHUNK):
+        public_ids += db.session.scalars(
+            select(Member.public_id).where(Member.id.in_(member_ids[start : start + CHUNK]))
+        )
     audit.record_many(
-        "fees.membership_lapsed", [(pid, ()) for pid in public_ids], detail="grace", actor=SYSTEM
+        "fees.membership_lapsed",
+        [(pid, ()) for pid in public_ids],
+        detail="grace",
+        actor=SYSTEM,
     )
     return [membership for membership, _day in due]

@@ -23,9 +23,10 @@ from clubsite import outbox
 from clubsite.database import utcnow
 from clubsite.domain import Actor, as_actor
 from clubsite.extensions import db
-from clubsite.fees import documents
+from clubsite.fees import documents, service
 from clubsite.fees.delivery_models import InvoiceDelivery, InvoiceReminder
 from clubsite.fees.invoices import generate_invoices, invoice_by_public_id
+from clubsite.fees.models import Invoice
 from clubsite.fees.terms import FeesError, add_months
 from clubsite.i18n import format_date, format_money, to_local
 from clubsite.jobs import DailyAt, job
@@ -134,6 +135,16 @@ def _fees_addresses(ids):
         address = store.read(row, ["email"]).get("email") if given else None
         found[row.id] = address
     return found
+
+
+def sell_and_deliver(member, plan, *, starts_on=None, actor, today=None):
+    """Sell a plan (clubsite.fees.service) and deliver its first invoice as the month's run
+    delivers every invoice: mailed with its PDF, or kept for the desk. (membership, channel)"""
+    membership = service.sell_membership(
+        member, plan, starts_on=starts_on, actor=actor, today=today
+    )
+    first = db.session.scalar(select(Invoice).where(Invoice.membership_id == membership.id))
+    return membership, deliver_invoice(first, actor=actor)
 
 
 def deliver_invoice(invoice, *, actor, now=None):

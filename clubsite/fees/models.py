@@ -97,7 +97,7 @@ class Invoice(db.Model):
         db.Integer, db.ForeignKey("membership.id", ondelete="SET NULL"), index=True
     )
     description = db.Column(db.String(120), nullable=False)  # the plan's name at issue time
-    issued_on = db.Column(db.Date, nullable=False)
+    issued_on = db.Column(db.Date, nullable=False, index=True)  # reports: invoiced per month
     period_start = db.Column(db.Date, nullable=False)
     period_end = db.Column(db.Date, nullable=False)
     due_on = db.Column(db.Date, nullable=False, index=True)
@@ -149,7 +149,7 @@ class Payment(db.Model):
     )
     amount_cents = db.Column(db.Integer, nullable=False)
     method = db.Column(db.String(10), nullable=False)
-    paid_on = db.Column(db.Date, nullable=False)
+    paid_on = db.Column(db.Date, nullable=False, index=True)  # reports: paid per month
     recorded_by = db.Column(db.String(36), nullable=False)  # staff public id
     recorded_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     # A direct debit the debtor's bank sent back: the payment stays on record but counts no more.

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -205,6 +206,15 @@ def _member_or_404(public_id=None, member_id=None):
     return member
 
 
+SOLD = {
+    "email": _l("The membership is sold; its first invoice is being mailed to the member."),
+    "desk": _l(
+        "The membership is sold; the member gave no email address for fees, so its first "
+        "invoice is to be handed over at the desk."
+    ),
+}
+
+
 @office.route("/fees/members/<public_id>", methods=["GET", "POST"])
 @requires("fees")
 def fees_member(public_id):
@@ -217,9 +227,11 @@ def fees_member(public_id):
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
             plan = service.plan_by_public_id(form.plan.data)
-            service.sell_membership(member, plan, starts_on=form.starts_on.data, actor=_actor())
+            _membership, channel = mailing.sell_and_deliver(
+                member, plan, starts_on=form.starts_on.data, actor=_actor()
+            )
         if outcome.ok:
-            flash(_("The membership is sold and its first invoice issued."), "success")
+            flash(SOLD[channel], "success")
             return redirect(url_for("backoffice.fees_member", public_id=public_id))
     view = access.read_member(current_user, member, action="fees.member_read")
     invoice_rows, invoiced, paid, balance = invoices.statement(member)

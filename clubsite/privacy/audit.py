@@ -106,9 +106,13 @@ def record(action, *, actor, subject=None, fields=(), detail=""):
 
 
 def record_many(action, items, *, actor, detail=""):
-    """Add one event per (subject, field names); for bulk work they go in one insert."""
+    """Add one event per (subject, field names) or (subject, field names, its own detail);
+    for bulk work they go in one insert."""
     at = utcnow().replace(microsecond=0)
-    events = [_event(action, actor, subject, fields, detail, at) for subject, fields in items]
+    events = [
+        _event(action, actor, item[0], item[1], item[2] if len(item) > 2 else detail, at)
+        for item in items
+    ]
     _pending().extend(events)
     return len(events)
 
@@ -126,7 +130,7 @@ def append(session, events):
         row = {**values, "prev_hash": prev}
         row["hash"] = prev = chain_hash(row, key)
         rows.append(row)
-    session.execute(insert(AuditEvent), rows)
+    session.execute(insert(AuditEvent.__table__), rows)  # plain rows: no ORM work per event
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
     return prev
 

@@ -17,7 +17,8 @@ class Member(db.Model):
     location_id = db.Column(db.Integer, db.ForeignKey("location.id"), index=True)
     language = db.Column(db.String(2), nullable=False, default="lv")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
-    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    # Indexed for the member list's "last change" order.
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     last_verified_at = db.Column(db.DateTime(timezone=True))
     reverify_sent_at = db.Column(db.DateTime(timezone=True))
     version = db.Column(db.Integer, nullable=False, default=1)
@@ -74,7 +75,8 @@ class MemberPurpose(db.Model):
     legal_basis = db.Column(db.String(24), nullable=False)
     source = db.Column(db.String(16), nullable=False)  # signup, staff, import, self-service
     fields = db.Column(db.String(200), nullable=False, default="")  # comma-separated field names
-    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    # Indexed for the reports' "joined per month" (clubsite.reports.members).
+    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     # When the purpose's activity ends (membership end, booking date); None while ongoing.
     ends_at = db.Column(db.DateTime(timezone=True))
     # After this moment the purpose's data may no longer be kept (retention erases it).

@@ -231,3 +231,29 @@ def test_run_month_follows_the_settings(app):
     assert mailing.period_days("2027-02") == (date(2027, 2, 1), date(2027, 2, 28))
     with pytest.raises(ValueError):
         mailing.period_days("2027-2x")
+
+
+def test_selling_a_plan_on_the_accountants_page_mails_its_first_invoice(app, client_for, mailbox):
+    """The first invoice of a sale reaches the member as the month's do: by mail with its PDF;
+    without a fees address it is listed for the desk, and the page says which."""
+    plan = make_plan()
+    janis, ilze = make_member(), without_fees_address(ILZE)
+    accountant = english(client_for("accountant"))
+    for member, said in ((janis, "is being mailed"), (ilze, "handed over at the desk")):
+        url = f"/office/fees/members/{member.public_id}"
+        data = {"plan": plan.public_id, "starts_on": today_local().isoformat()}
+        response = accountant.post(
+            url, data={**data, "csrf_token": csrf_token(accountant, url)}, follow_redirects=True
+        )
+        assert said in response.get_data(as_text=True)
+    [received] = mailbox.wait_for(1)
+    assert received["to"] == [MEMBER["email"]]
+    filename, text = pdf_attachment(received["message"])
+    [invoice] = db.session.scalars(select(Invoice).where(Invoice.member_id == janis.id)).all()
+    assert invoice.number in filename and invoice.number in text
+    channels = dict(
+        db.session.execute(select(InvoiceDelivery.invoice_id, InvoiceDelivery.channel)).all()
+    )
+    ilze_invoice = db.session.scalar(select(Invoice.id).where(Invoice.member_id == ilze.id))
+    assert channels == {invoice.id: "email", ilze_invoice: "desk"}
+    assert mailbox.to(ILZE["email"]) == []

@@ -12,6 +12,7 @@ from clubsite.fees import invoices, service
 from clubsite.fees.models import Invoice, Membership
 from clubsite.i18n import CLUB_TZ
 from clubsite.members import service as members
+from clubsite.privacy.audit import AuditEvent
 from tests.fees.helpers import MEMBER, TODAY, make_member, make_plan, pay, sell
 
 
@@ -208,3 +209,39 @@ def test_erasing_a_member_deletes_memberships(app):
     assert db.session.scalar(select(func.count(Membership.id))) == 0
     db.session.refresh(invoice)
     assert invoice.member_id is None and invoice.membership_id is None
+
+
+def test_the_months_run_writes_what_issuing_one_by_one_would(app):
+    """The set-based run: gapless numbers after the ones taken before it, each invoice with its
+    buyer copy (personal code and address only where given for fees), its own audit event,
+    the membership extended; members without those fields get none on their invoice."""
+    plan = make_plan()
+    full = make_member(
+        {**MEMBER, "personal_code": "010190-10001", "postal_address": "Ausekļa iela 3, Rīga"}
+    )
+    plain = make_member({"first_name": "Ieva", "last_name": "Liepa", "email": "ieva@example.lv"})
+    sold = [sell(member, plan) for member in (full, plain)]  # 10.03.-09.04.; numbers 1 and 2
+    issued = invoices.generate_invoices(date(2026, 4, 1), date(2026, 4, 30), today=date(2026, 4, 1))
+    db.session.commit()
+    assert [i.number for i in issued] == ["2026-000003", "2026-000004"]
+    by_member = {i.member_id: db.session.get(Invoice, i.id) for i in issued}
+    copy = invoices.buyer_details(by_member[full.id])
+    assert copy == {
+        "buyer_name": f"{MEMBER['first_name']} {MEMBER['last_name']}",
+        "buyer_personal_code": "010190-10001",
+        "buyer_address": "Ausekļa iela 3, Rīga",
+    }
+    assert invoices.buyer_details(by_member[plain.id]) == {"buyer_name": "Ieva Liepa"}
+    for invoice in by_member.values():
+        assert (invoice.status, invoice.amount_cents, invoice.version) == ("open", 3500, 1)
+        assert invoice.due_on == date(2026, 4, 24) and invoice.keep_until == date(2031, 12, 31)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "fees.invoice_issued").order_by(AuditEvent.id)
+    ).all()
+    assert [e.detail for e in events][-2:] == ["2026-000003", "2026-000004"]
+    assert events[-2].fields == "first_name,last_name,personal_code,postal_address"
+    assert events[-1].subject_id == plain.public_id
+    for membership, _first in sold:
+        db.session.refresh(membership)
+        assert (membership.ends_on, membership.version) == (date(2026, 5, 9), 2)
+    assert invoices.next_number(2026) == "2026-000005"

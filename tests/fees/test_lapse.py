@@ -50,8 +50,9 @@ def test_an_unpaid_renewal_lapses_when_the_grace_is_over(app):
     member = make_member()
     membership, first = sell(member, make_plan())  # 10.03.-09.04.
     pay(first, today=date(2026, 3, 12))
-    [renewal] = invoices.generate_invoices(*APRIL, today=date(2026, 4, 1))
+    [issued] = invoices.generate_invoices(*APRIL, today=date(2026, 4, 1))
     db.session.commit()
+    renewal = db.session.get(Invoice, issued.id)
     assert renewal.due_on == date(2026, 4, 24)
 
     assert lapse_memberships(date(2026, 5, 8)) == []  # the grace's last day: still active
@@ -78,8 +79,9 @@ def test_a_paid_renewal_keeps_the_membership(app):
     member = make_member()
     membership, first = sell(member, make_plan())
     pay(first, today=date(2026, 3, 12))
-    [renewal] = invoices.generate_invoices(*APRIL, today=date(2026, 4, 1))
+    [issued] = invoices.generate_invoices(*APRIL, today=date(2026, 4, 1))
     db.session.commit()
+    renewal = db.session.get(Invoice, issued.id)
     pay(renewal, today=date(2026, 4, 20))
     assert lapse_memberships(date(2026, 5, 9)) == []
     db.session.commit()
@@ -201,3 +203,18 @@ def test_the_daily_retention_run_lapses_and_then_ends_the_purposes(app):
     member = db.session.get(type(member), member.id)
     assert member.purpose("access") is None and member.purpose("fees") is not None
     assert not member.has_field("card_number")
+
+
+def test_a_lapse_long_past_ends_the_purposes_in_the_same_run(app):
+    """The first run after a long pause lapses the membership and, in that same run, ends the
+    access purpose whose 30 days are already over: the next day's run has nothing left."""
+    member = make_member()
+    sell(member, make_plan())  # unpaid: its grace ended 07.04.
+    report = run_retention(now=_riga_midday(date(2026, 5, 9)))
+    assert report.tasks["memberships"] == 1
+    assert (member.public_id, "access") in {(pid, p) for pid, p, _f in report.ended}
+    later = run_retention(now=_riga_midday(date(2026, 5, 10)))
+    assert (later.tasks["memberships"], later.ended) == (0, [])
+    db.session.expire_all()
+    member = db.session.get(type(member), member.id)
+    assert member.purpose("access") is None and not member.has_field("card_number")
