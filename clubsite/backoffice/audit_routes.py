@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from clubsite import unit_of_work
+from clubsite.backoffice import labels
 from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ
@@ -67,6 +68,9 @@ def _render(form, verification=None):
         verification=verification,
         reason=REASONS.get(verification.reason, verification.reason) if verification else None,
         page_size=PAGE_SIZE,
+        actions=labels.action_choices(),
+        action_label=labels.action_label,
+        field_labels=labels.field_labels,
     )
 
 

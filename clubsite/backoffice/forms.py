@@ -71,6 +71,12 @@ class StaffRolesForm(FlaskForm):
     roles = MultiCheckboxField(_l("Roles"), choices=[(key, label) for key, label in ROLES.items()])
 
 
+class StaffSitesForm(FlaskForm):
+    """The sites a staff member works at (the choices are the open sites)."""
+
+    sites = MultiCheckboxField(_l("Sites"), choices=[], validate_choice=False)
+
+
 class AcknowledgeForm(FlaskForm):
     """'I have read and understood the policy.'"""
 

@@ -6,15 +6,17 @@ show what the view was allowed to decrypt.
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from clubsite import unit_of_work
+from clubsite.backoffice import labels
 from clubsite.backoffice.member_forms import correction_form_for
 from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.locations import Location
-from clubsite.members import search, service
+from clubsite.members import listing, search, service
 from clubsite.privacy import access, audit, subject_access
 from clubsite.privacy.purposes import FIELDS, LEGAL_BASES, PURPOSES
 from clubsite.privacy.retention import erasure_preview
@@ -25,6 +27,16 @@ from clubsite.web.forms import EmptyForm
 from clubsite.web.guard import requires
 from clubsite.web.limits import member_search_limit
 from clubsite.web.params import int_arg
+
+LIST_STATUSES = {
+    "current": _l("Current (a purpose still runs)"),
+    "ended": _l("Ended (kept until erased)"),
+}
+LIST_SORTS = {
+    "joined": _l("Joined, newest first"),
+    "joined_oldest": _l("Joined, oldest first"),
+    "changed": _l("Last change, newest first"),
+}
 
 
 def _member_or_404(public_id, action="view"):
@@ -39,40 +51,56 @@ def _actor():
     return Actor.staff(current_user)
 
 
+def _list_query():
+    """The list's filters, order and page from the query string (bounded choices)."""
+    return listing.ListQuery.of(
+        current_user,
+        purpose=request.args.get("purpose"),
+        status=request.args.get("status"),
+        location_id=int_arg("location"),
+        sort=request.args.get("sort"),
+        before_id=int_arg("before"),
+    )
+
+
 @office.route("/members", methods=["GET", "POST"])
 @requires("members.view")
 @member_search_limit
 def member_list():
-    """Search box and a page of members the staff member may see (names only).
+    """Search box and a page of members the staff member may see (names only), with the total,
+    filters by purpose, status and site, and the order shown.
 
     The search is a POST: names, emails and phones typed into it never appear in a URL, so not
-    in browser history or proxy logs either.
+    in browser history or proxy logs either. Filters and order are plain choices in the URL.
     """
     form = EmptyForm()
-    query = request.form.get("q", "").strip()[:100] if form.validate_on_submit() else ""
-    location = int_arg("location")
-    before = int_arg("before")
-    if query:
-        kind, members = search.search_members(current_user, query, location_id=location)
-        audit.record("member.search", detail=f"kind={kind}", actor=_actor())
-    else:
-        kind, members = (
-            None,
-            search.list_members(current_user, before_id=before, location_id=location),
+    search_text = request.form.get("q", "").strip()[:100] if form.validate_on_submit() else ""
+    query = _list_query()
+    if search_text:
+        kind, members = search.search_members(
+            current_user, search_text, location_id=query.location_id
         )
-    rows = access.read_names(current_user, members)
-    locations = db.session.scalars(
-        select(Location).where(Location.active).order_by(Location.name)
-    ).all()
+        audit.record("member.search", detail=f"kind={kind}", actor=_actor())
+        total = len(members)
+    else:
+        kind, members = None, listing.list_page(current_user, query)
+        total = listing.count_members(current_user, query)
     return render_template(
         "backoffice/members/list.html",
-        rows=rows,
+        rows=access.read_names(current_user, members),
         form=form,
-        query=query,
+        query=search_text,
         kind=kind,
-        locations=locations,
-        location=location,
-        page_size=search.PAGE_SIZE,
+        filters=query,
+        total=total,
+        purposes=[p for p in PURPOSES.values() if p.id in access.covered_purposes(current_user)],
+        statuses=LIST_STATUSES,
+        sorts=LIST_SORTS,
+        locations=db.session.scalars(
+            select(Location).where(Location.active).order_by(Location.name)
+        ).all(),
+        location=query.location_id,
+        page_size=listing.PAGE_SIZE,
     )
 
 
@@ -94,6 +122,7 @@ def member_detail(public_id):
         pending_requests=pending_requests_for(member.public_id),
         register_labels=REGISTER_LABELS,
         may_open_register=current_user.can("registers"),
+        source_label=labels.source_label,
     )
 
 

@@ -10,6 +10,7 @@ reception that a fees-only member with this personal code exists.
 from sqlalchemy import select
 
 from clubsite.extensions import db
+from clubsite.members import listing
 from clubsite.members.cards import is_card_number, normalise_card_number
 from clubsite.privacy import access
 from clubsite.privacy import fields as store
@@ -100,10 +101,7 @@ def _refine_by_full_prefix(query, members):
 
 
 def list_members(user, *, before_id=None, location_id=None, limit=PAGE_SIZE):
-    """A page of members the staff member may see, newest first (keyset pagination)."""
-    statement = select(Member).where(access.listable_condition(user))
-    if before_id:
-        statement = statement.where(Member.id < before_id)
-    if location_id:
-        statement = statement.where(Member.location_id == location_id)
-    return db.session.scalars(statement.order_by(Member.id.desc()).limit(limit)).all()
+    """A page of members the staff member may see, newest first (keyset pagination); the
+    members list's filters and orders are in clubsite.members.listing."""
+    query = listing.ListQuery(location_id=location_id, before_id=before_id)
+    return listing.list_page(user, query, limit=limit)

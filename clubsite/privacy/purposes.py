@@ -43,8 +43,9 @@ FIELDS = {
         ),
         PersonalField("email", _l("Email"), "email", "email", 254, searchable="email"),
         PersonalField("phone", _l("Phone"), "tel", "tel", 32, searchable="phone"),
+        # One line holds the whole address: "street-address" is for multi-line controls only.
         PersonalField(
-            "postal_address", _l("Postal address"), autocomplete="street-address", max_length=200
+            "postal_address", _l("Postal address"), autocomplete="address-line1", max_length=200
         ),
         PersonalField(
             "personal_code", _l("Personal code"), max_length=12, searchable="personal_code"

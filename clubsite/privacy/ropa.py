@@ -15,6 +15,12 @@ SECURITY_MEASURES = _l(
     "when a purpose ends."
 )
 
+# The software that does the processing (Art. 30(1)(g) and Art. 32 point to the technical means).
+PROCESSING_SYSTEM = _l(
+    "clubsite (member database software), run by the controller itself; the database, its "
+    "encryption keys and the backups are kept on the controller's own server."
+)
+
 
 def records(language="lv"):
     """One entry per purpose, as plain strings in the given language."""
@@ -30,6 +36,7 @@ def records(language="lv"):
                     "id": p.id,
                     "purpose": f"{p.name}: {p.description}",
                     "controller": controller,
+                    "system": str(PROCESSING_SYSTEM),
                     "legal_basis": "; ".join(str(LEGAL_BASES[b]) for b in p.legal_bases),
                     "data_subjects": str(p.data_subjects),
                     "data_categories": ", ".join(str(FIELDS[f].label) for f in p.fields),
@@ -46,6 +53,7 @@ def records(language="lv"):
 LABELS = {
     "purpose": _l("Purpose"),
     "controller": _l("Controller"),
+    "system": _l("Processing system"),
     "legal_basis": _l("Legal basis"),
     "data_subjects": _l("Data subjects"),
     "data_categories": _l("Personal data"),

@@ -13,11 +13,12 @@ from clubsite.fees import documents, handover, mandates
 from clubsite.fees.bank_forms import GiveMandateForm
 from clubsite.i18n import current_language, format_date
 from clubsite.members.forms import typed_values
+from clubsite.newsletter import undeliverable
 from clubsite.privacy import audit, consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 from clubsite.privacy.validation import format_iban, format_phone
-from clubsite.public import bp, limits, mails, selfservice
+from clubsite.public import bp, export_display, limits, mails, selfservice
 from clubsite.public.forms import CorrectionForm, EraseForm, LinkRequestForm, SubscribeForm
 from clubsite.public.member_session import (
     close_member_session,
@@ -144,8 +145,11 @@ def _render_overview(member, *, correction=None, erase=None, subscribe=None, man
         news_state=consent.state(member, "newsletter"),
         extra={k: v for k, v in export.items() if k not in BASE_KEYS and isinstance(v, list) and v},
         show=_display,
+        row_label=export_display.label,
+        row_value=export_display.value,
         my_invoices=handover.member_invoices(member),
         mandate_form=mandate or GiveMandateForm(formdata=None),
+        address_refused=undeliverable.is_marked(member),
         **mandates.self_service_context(member),
     )
 
@@ -233,6 +237,8 @@ def my_data_verified(member):
     """ "My data is correct."""
     with unit_of_work.write():
         selfservice.confirm_details(member)
+        # They opened this page through a link we mailed: the address works again.
+        undeliverable.clear(member, actor=Actor.member(member))
     flash(_("Thank you! We have noted that your details are correct."), "success")
     return redirect(url_for("public.my_data"))
 

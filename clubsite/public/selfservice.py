@@ -8,14 +8,17 @@ one-month deadline.
 
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clubsite.domain import Actor, DomainError
 from clubsite.extensions import db
+from clubsite.i18n import DEFAULT_LANGUAGE
 from clubsite.members import service
 from clubsite.privacy import audit, consent, subject_access
 from clubsite.privacy import fields as store
+from clubsite.privacy.purposes import PURPOSES
 from clubsite.privacy.validation import ValidationError, validate_email
 from clubsite.public import address_change, tokens
 from clubsite.registers.models import SubjectRequest
@@ -25,6 +28,17 @@ from clubsite.registers.service import file_subject_request
 CLUB_MUST_ACT = ("fees",)
 OPEN_STATUSES = ("open", "in_progress")
 MSG_WORDING_CHANGED = _l("The consent text has changed. Please read it and tick the box again.")
+# What a request filed from "My data" says in the register.
+DETAILS_END_PURPOSE = _l("End the purpose %(purpose)s (asked on the “My data” page).")
+DETAILS_ERASE = _l("Erase all my data (asked on the “My data” page).")
+
+
+def _register_text(message, purpose_id=None):
+    """A register entry's text in the club's language (staff read it, not the member), with the
+    purpose's name, never its code."""
+    with force_locale(DEFAULT_LANGUAGE):
+        purpose = str(PURPOSES[purpose_id].name) if purpose_id else ""
+        return str(message) % {"purpose": purpose} if purpose_id else str(message)
 
 
 @dataclass
@@ -180,7 +194,7 @@ def end_purpose(member, purpose_id):
     if purpose_id == "newsletter":
         return withdraw_newsletter(member)
     if purpose_id in CLUB_MUST_ACT:
-        return _file(member, f"End the purpose “{purpose_id}” (asked on the My data page).")
+        return _file(member, _register_text(DETAILS_END_PURPOSE, purpose_id))
     public_id, last = member.public_id, len(member.purposes) == 1
     actor = Actor.member(member)
     dropped = service.end_purpose(member, purpose_id, actor=actor, reason="self-service")
@@ -193,7 +207,7 @@ def erase_everything(member):
     if any(p.purpose in CLUB_MUST_ACT for p in member.purposes):
         if member.purpose("newsletter") is not None:
             withdraw_newsletter(member)
-        return _file(member, "Erase all my data (asked on the My data page).")
+        return _file(member, _register_text(DETAILS_ERASE))
     public_id = member.public_id
     email = store.read(member, ["email"]).get("email")
     had_news = member.purpose("newsletter") is not None

@@ -3,9 +3,10 @@
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import HiddenField, SelectMultipleField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 REQUIRED = DataRequired(message=_l("Please fill this in."))
 
@@ -13,6 +14,25 @@ REQUIRED = DataRequired(message=_l("Please fill this in."))
 def max_length(limit):
     """A length limit with a translated message."""
     return Length(max=limit, message=_l("At most %(max)d characters, please."))
+
+
+class HiddenInputWithoutId(HiddenInput):
+    """A hidden input rendered without an id: nothing labels or targets it, and a page with
+    several forms would otherwise repeat id="csrf_token" (or id="version") once per form."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)  # WTForms leaves out an attribute whose value is False
+        return super().__call__(field, **kwargs)
+
+
+def render_hidden_inputs_without_id():
+    """Render every hidden field and CSRF token without an id, in every form of every area.
+
+    Set once on the two WTForms field classes (the forms of all areas use them), so no
+    template has to remember it; a template may still pass id=... where it needs one.
+    """
+    for field_class in (HiddenField, CSRFTokenField):
+        field_class.widget = HiddenInputWithoutId()
 
 
 class EmptyForm(FlaskForm):

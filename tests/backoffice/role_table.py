@@ -109,3 +109,27 @@ for _endpoint in (
     ALLOWED[f"backoffice.{_endpoint}"] = FEES
 ALLOWED["backoffice.desk_invoices"] = {"admin", "reception"}
 ALLOWED["backoffice.desk_invoice_handed_over"] = {"admin", "reception"}
+
+# Reports (clubsite.reports): counts only, each group for the staff of its purpose
+ALLOWED["backoffice.reports"] = {"admin", "accountant", "marketing"}
+for _group, _roles in (
+    ("members", ADMIN),
+    ("attendance", ADMIN),
+    ("fees", FEES),
+    ("newsletter", NEWSLETTER),
+    ("privacy", ADMIN),
+):
+    for _suffix in ("", "_chart", "_csv"):
+        ALLOWED[f"backoffice.reports_{_group}{_suffix}"] = _roles
+
+# Sites (admin; clubsite.bookings.site_routes), every staff member's site switch, staff sites
+for _endpoint in ("sites_list", "site_detail", "site_action"):
+    ALLOWED[f"backoffice.{_endpoint}"] = ADMIN
+ALLOWED["backoffice.site_choose"] = ALL
+ALLOWED["backoffice.staff_sites"] = ADMIN
+
+# Newsletter: schedule, duplicate, the club's header and footer (marketing, admin); "the address
+# is right" for a member whose address a mail server refused (staff who correct addresses)
+for _endpoint in ("campaign_schedule", "campaign_duplicate", "frame_settings"):
+    ALLOWED[f"newsletter.{_endpoint}"] = NEWSLETTER
+ALLOWED["newsletter.undeliverable_clear"] = {"admin", "accountant", "reception"}
