@@ -48,6 +48,7 @@ def register_extensions(app):
     """Bind the extensions to the app."""
     from clubsite.extensions import babel, csrf, db, init_limiter, login_manager, migrate
     from clubsite.i18n import register_i18n, select_locale
+    from clubsite.web.forms import render_hidden_inputs_without_id
 
     options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     options["hide_parameters"] = True
@@ -57,6 +58,7 @@ def register_extensions(app):
         configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
+    render_hidden_inputs_without_id()  # a page with several forms repeats no id
     babel.init_app(
         app, default_locale="lv", default_timezone="Europe/Riga", locale_selector=select_locale
     )
@@ -88,6 +90,7 @@ def register_blueprints(app):
         outbox,
         public,
         registers,
+        reports,
     )
     from clubsite.errors import register_errors
     from clubsite.security import register_security
@@ -95,7 +98,7 @@ def register_blueprints(app):
 
     register_security(app)
     register_errors(app)
-    for area in (members, fees, access, bookings, registers, backup, newsletter, public):
+    for area in (members, fees, access, bookings, registers, backup, newsletter, reports, public):
         area.init_app(app)
     outbox.init_app(app)  # after the areas: in a `jobs run --once`, it sends what theirs queued
     backoffice.init_app(app)  # after the areas: it registers the office blueprint they add to

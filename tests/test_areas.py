@@ -20,6 +20,7 @@ EXPECTED = {
         "import_uploads": ["clubsite.members.import_files.purge_expired_uploads"],
         "prepared_exports": ["clubsite.web.exports.expire_prepared_exports"],
         "statement_lines": ["clubsite.fees.bank_hooks.expire_statement_lines"],
+        "undeliverable_marks": ["clubsite.newsletter.undeliverable.prune_stale_marks"],
     },
     "erasure_hook": {
         None: [
@@ -48,6 +49,7 @@ EXPECTED_PANELS = {
     "clubsite.registers.routes.registers_panel",
     "clubsite.backup.routes.backup_panel",
     "clubsite.newsletter.panels.newsletter_panel",
+    "clubsite.newsletter.panels.undeliverable_panel",
     "clubsite.backoffice.staff_routes.training_due_panel",
     "clubsite.backoffice.member_panels.members_due_panel",
     "clubsite.backoffice.duplicates_routes.duplicates_panel",
@@ -63,6 +65,7 @@ EXPECTED_JOBS = [
     ["fees_reminders", "clubsite.fees.reminders.reminder_job"],
     ["backups", "clubsite.backup.schedule.backup_job"],
     ["newsletter", "clubsite.newsletter.sender.send_newsletters"],
+    ["newsletter_schedule", "clubsite.newsletter.schedule.start_scheduled"],
     ["reverify", "clubsite.public.reverify.reverify_job"],
     ["outbox", "clubsite.outbox.sender.send_due"],
 ]

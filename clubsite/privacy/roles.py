@@ -33,6 +33,15 @@ PERMISSIONS = {
     "ropa.view": _l("Record of processing activities"),
     "backups": _l("Backups"),
     "settings": _l("Settings"),
+    "sites.manage": _l("Add, rename and close sites"),
+    # Reports show counts only (clubsite.reports): none of them is personal data, so none needs
+    # the policy training; each belongs to the purpose whose staff may see it.
+    "reports.members": _l("Reports: members joined and left, current members by plan"),
+    "reports.attendance": _l("Reports: check-ins by weekday and hour, hall occupancy"),
+    "reports.fees": _l("Reports: invoiced, paid and overdue"),
+    "reports.newsletter": _l("Reports: newsletter campaigns, opt-ins and withdrawals"),
+    "reports.privacy": _l("Reports: subject requests, breaches and erasures"),
+    "reports": _l("See the list of reports (given with any report)"),
 }
 
 # Permissions whose views show or use members' personal data: they also need the current policy
@@ -58,11 +67,15 @@ _EVERYONE = {"home", "account", "occupancy"}
 
 ROLE_PERMISSIONS = {
     "admin": set(PERMISSIONS),
-    "accountant": _EVERYONE | {"members.view", "members.edit", "fees"},
+    "accountant": _EVERYONE | {"members.view", "members.edit", "fees", "reports.fees"},
     "reception": _EVERYONE | {"members.view", "members.edit", "checkin", "desk", "bookings"},
-    "marketing": _EVERYONE | {"newsletter"},
+    "marketing": _EVERYONE | {"newsletter", "reports.newsletter"},
     "staff": set(_EVERYONE),
 }
+# The reports' list page opens for every role that may see at least one report.
+for _granted in ROLE_PERMISSIONS.values():
+    if any(p.startswith("reports.") for p in _granted):
+        _granted.add("reports")
 
 
 def role_allows(role, permission):

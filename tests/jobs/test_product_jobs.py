@@ -25,6 +25,7 @@ PRODUCT_JOBS = [
     "fees_reminders",
     "backups",
     "newsletter",
+    "newsletter_schedule",
     "reverify",
     "outbox",
 ]
