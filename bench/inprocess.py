@@ -177,13 +177,37 @@ def backup_restore():
 
 
 def retention():
-    """One real retention run over every member."""
+    """A first retention run over every member (the demo database never had one), a second one
+    right after (same clock: what a daily run costs when nothing new is due) and the next day's;
+    beside them, the baseline of the same run: one raw UPDATE of every member the first run has
+    to touch (rolled back)."""
+    from datetime import timedelta
+
+    from sqlalchemy import DateTime, bindparam, text
+
+    from clubsite.database import utcnow
+    from clubsite.extensions import db
     from clubsite.privacy.retention import run_retention
 
+    now = utcnow()
+    db.session.rollback()
     started = time.perf_counter()
-    report = run_retention()
-    return {"seconds": round(time.perf_counter() - started, 2), "ended": len(report.ended),
-            "erased members": len(report.erased_members), "tasks": report.tasks}  # fmt: skip
+    statement = text(
+        "UPDATE member SET version = version + 1 WHERE id IN "
+        "(SELECT member_id FROM member_purpose WHERE keep_until <= :now)"
+    ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+    touched = db.session.execute(statement, {"now": now}).rowcount
+    raw = time.perf_counter() - started
+    db.session.rollback()
+    out = {"raw update rows": touched, "raw update s": round(raw, 3)}
+    for label, at in (("first", now), ("again", now), ("next day", now + timedelta(days=1))):
+        started, cpu = time.perf_counter(), time.process_time()
+        report = run_retention(now=at)
+        out[label] = {"seconds": round(time.perf_counter() - started, 2),
+                      "cpu s": round(time.process_time() - cpu, 2),  # this process's own
+                      "ended": len(report.ended), "erased members": len(report.erased_members),
+                      "tasks": report.tasks}  # fmt: skip
+    return out
 
 
 def csv_import(count=10_000):
@@ -302,9 +326,20 @@ def markdown(results, members):
         f"| ≤ 10 s {_check(backup['restore s'] <= 10)} |",
     ]
     kept = results["retention"]
+    for label, text, goal in (
+        ("first", "first run", 5),
+        ("again", "the same run again right after", 0.5),
+        ("next day", "the next day's run", 0.5),
+    ):
+        run = kept[label]
+        lines.append(
+            f"| retention, {text} ({run['ended']} purposes ended, "
+            f"{run['erased members']} erased) | {run['seconds']} s ({run['cpu s']} s CPU) "
+            f"| ≤ {goal:g} s {_check(run['seconds'] <= goal)} |"
+        )
     lines.append(
-        f"| retention run ({kept['ended']} purposes ended, {kept['erased members']} erased) "
-        f"| {kept['seconds']} s | ≤ 5 s {_check(kept['seconds'] <= 5)} |"
+        f"| baseline: one raw UPDATE of the {kept['raw update rows']} members the first run "
+        f"touches | {kept['raw update s']} s | |"
     )
     imported = results["csv import"]
     if imported:

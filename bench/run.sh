@@ -7,12 +7,12 @@
 # The first run seeds the bench database (about a minute at 100,000 members) and the newsletter
 # bench's own database (about a minute at 10,000 recipients); later runs reuse them. A bench
 # database made before a new migration must be deleted (rm -r "$BENCH_DIR").
-# BENCH_ONLY="http mixed" runs only those parts (inprocess http mixed newsletter postgres);
+# BENCH_ONLY="http mixed" runs only those parts (inprocess http mixed newsletter outbox postgres);
 # the PostgreSQL part runs when BENCH_POSTGRES_URL is set (or is named in BENCH_ONLY).
 set -eu
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-ONLY=${BENCH_ONLY:-"inprocess http mixed newsletter${BENCH_POSTGRES_URL:+ postgres}"}
+ONLY=${BENCH_ONLY:-"inprocess http mixed newsletter outbox${BENCH_POSTGRES_URL:+ postgres}"}
 
 wanted() {
     case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac
@@ -34,6 +34,10 @@ if wanted newsletter; then
     echo "== newsletter sender against a raw smtplib loop (its own database)" >&2
     $PY -m bench.newsletter.bench --recipients "${BENCH_NEWSLETTER_RECIPIENTS:-10000}" \
         --rounds "${BENCH_NEWSLETTER_ROUNDS:-3}"
+fi
+if wanted outbox; then
+    echo "== outbox: 1,000 mails through the outbox job against a raw smtplib loop" >&2
+    $PY -m bench.outbox_bench
 fi
 if wanted postgres; then
     echo "== PostgreSQL: copy-to, search with 1 and 2 gunicorn workers, backup and restore" >&2

@@ -130,7 +130,12 @@ def _refresh_name_tokens(member, changed):
     if member.id is None:
         db.session.add(member)
         db.session.flush()
-    db.session.execute(delete(MemberNameToken).where(MemberNameToken.member_id == member.id))
+    # Tokens are never loaded as objects: nothing in the session to synchronise.
+    db.session.execute(
+        delete(MemberNameToken)
+        .where(MemberNameToken.member_id == member.id)
+        .execution_options(synchronize_session=False)
+    )
     if prefixes:
         db.session.execute(
             MemberNameToken.__table__.insert(),
