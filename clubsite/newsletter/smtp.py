@@ -7,58 +7,28 @@ and DATA of message k+1, and the end of its data (the only point where the serve
 sent only after the write is done. The server's round trips hide the database's latency.
 """
 
-import contextlib
 import logging
-import re
-import smtplib
-from email.utils import parseaddr
 
-from clubsite.mail import MailError, open_transport
+from clubsite.mail import open_transport
+from clubsite.outbox import line
+from clubsite.outbox.line import envelope_sender
 
-LEADING_DOT = re.compile(rb"(?m)^\.")
+__all__ = ["MailLine", "Pending", "envelope_sender", "exchange"]
+
 log = logging.getLogger(__name__)
 
 
-def envelope_sender(mail_from):
-    """The bare address for MAIL FROM, quoted once for every message."""
-    return smtplib.quoteaddr(parseaddr(mail_from)[1])
-
-
 def exchange(connection, sender, recipient, data, *, started, before_final):
-    """Send `data` (CRLF-terminated bytes) to `recipient` on an open smtplib connection.
+    """Send `data` (MIME bytes) to `recipient` on an open smtplib connection: the outbox's
+    transaction (clubsite.outbox.line), with the newsletter's two hooks. `started()` runs as
+    soon as MAIL FROM is on its way, `before_final()` before the end of the data (it records
+    the previous message, and does nothing when called again). Raises MailError."""
 
-    `started()` runs as soon as MAIL FROM is on its way, `before_final()` just before the end
-    of the data. Raises MailError (.temporary for 4xx, .code None when the line broke); after a
-    refusal the transaction is reset, so the connection stays usable.
-    """
-    try:
-        connection.putcmd("mail", f"FROM:{sender}")
-    finally:
+    def check():
         started()
-    try:
-        code, _reply = connection.getreply()
-        if code == 250:
-            # The address is validated and checked for header use: no quoting needed.
-            connection.putcmd("rcpt", f"TO:<{recipient}>")
-            code, _reply = connection.getreply()
-        if code in (250, 251):
-            connection.putcmd("data")
-            code, _reply = connection.getreply()
-        if code == 354:
-            before_final()
-            # Dot-stuffing (RFC 5321 4.5.2), skipped when no line starts with a dot.
-            stuffed = LEADING_DOT.sub(b"..", data) if b"\n." in data or data[:1] == b"." else data
-            connection.send(stuffed + b".\r\n")
-            code, _reply = connection.getreply()
-            if code == 250:
-                return
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"connection failed: {type(exc).__name__}") from exc
-    if code == 421 or code < 400:
-        raise MailError("server closing", temporary=True, code=421 if code == 421 else None)
-    with contextlib.suppress(OSError, smtplib.SMTPException):
-        connection.rset()
-    raise MailError("server refused", temporary=code < 500, code=code)
+        return None  # the newsletter judged its recipients when it claimed them
+
+    line.exchange(connection, sender, recipient, data, check=check, record=before_final)
 
 
 class MailLine:
