@@ -8,7 +8,7 @@ PORT ?= 8000
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard clubsite/translations/*/LC_MESSAGES/messages.po))
 PYTEST_ARGS ?=
 
-.PHONY: run serve test lint format translations-extract translations demo bench clean
+.PHONY: assets run serve test lint format translations-extract translations demo bench clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,26 @@ $(VENV)/.dev-installed: $(BIN)/activate requirements-dev.txt
 
 translations: $(CATALOGS)
 
+## Front-end packages from the npm registry (package-lock.json pins them; no install scripts run):
+## the QR decoder the check-in page serves from clubsite/static/vendor, and the accessibility
+## (axe-core) and HTML (vnu-jar, run with Java) checkers of the test suite.
+VENDOR := clubsite/static/vendor
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/jsQR.js: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/jsqr/dist/jsQR.js $@
+
+assets: $(VENDOR)/jsQR.js
+
 ## Serve the site at http://127.0.0.1:8000 (creates instance/ with keys on first run), with the
 ## job runner beside it (mail, newsletter, retention, re-verification, backups); stopping
 ## `make run` (Ctrl-C) stops both. Links in mail point where the site runs (set
 ## CLUBSITE_BASE_URL for an address of its own).
 run: export CLUBSITE_BASE_URL := $(or $(CLUBSITE_BASE_URL),http://$(HOST):$(PORT))
-run: $(BIN)/activate translations
+run: $(BIN)/activate translations assets
 	$(FLASK) db upgrade
 	$(FLASK) staff setup-link
 	trap 'kill $$runner $$web 2>/dev/null' INT TERM; \
@@ -41,7 +55,7 @@ run: $(BIN)/activate translations
 	wait $$web; wait $$web; kill $$runner 2>/dev/null; wait $$runner
 
 ## Run the whole suite: lint, format check, tests on SQLite (and PostgreSQL when configured).
-test: $(VENV)/.dev-installed translations
+test: $(VENV)/.dev-installed translations assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -72,4 +86,4 @@ bench: $(VENV)/.dev-installed translations
 	sh bench/run.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules $(VENDOR)
