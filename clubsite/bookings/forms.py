@@ -3,7 +3,7 @@ so that a malformed value gets the club's own clear message."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
 DAY = {"type": "date"}
@@ -50,6 +50,11 @@ class BookingForm(BookingTimesForm):
     visitor_name = StringField(
         _l("Visitor's name"), render_kw={"autocomplete": "off", "maxlength": 80}
     )
+    repeat_until = StringField(
+        _l("Repeat every week through"),
+        description=_l("Optional: the same times every week up to and including this date."),
+        render_kw=DAY,
+    )
     search = SubmitField(_l("Search"))
     submit = SubmitField(_l("Book the hall"))
 
@@ -86,6 +91,64 @@ class HallForm(FlaskForm):
             "name": self.name.data,
             "capacity": self.capacity.data,
             "location": self.location.data,
+        }
+
+
+class HallOnlineForm(FlaskForm):
+    """Online booking of a hall: on or off, the hours offered, slot length, days ahead, approval."""
+
+    online = BooleanField(_l("Visitors may book this hall online"))
+    online_opens = StringField(_l("Online bookings from"), render_kw=CLOCK)
+    online_closes = StringField(
+        _l("Online bookings until"), description=_l("00:00 means midnight."), render_kw=CLOCK
+    )
+    slot_minutes = StringField(
+        _l("Slot length (minutes)"), render_kw={"inputmode": "numeric", "maxlength": 3}
+    )
+    days_ahead = StringField(
+        _l("How many days ahead"), render_kw={"inputmode": "numeric", "maxlength": 3}
+    )
+    needs_approval = BooleanField(_l("Staff approve each online booking first"))
+
+    def values(self):
+        """The typed values as halls.update_online takes them."""
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class OnlineBookingForm(FlaskForm):
+    """A visitor books the chosen slot: a name and one phone or email, nothing else.
+
+    website is a spam trap people never see; a filled-in form is quietly ignored.
+    """
+
+    day = HiddenField()
+    start = HiddenField()
+    visitor_name = StringField(
+        _l("Your name"), render_kw={"autocomplete": "name", "maxlength": 80, "required": True}
+    )
+    contact = StringField(
+        _l("Phone or email"),
+        description=_l(
+            "One is enough. With an email address we send you the confirmation and a link to "
+            "cancel. Used only for this booking."
+        ),
+        render_kw={"autocomplete": "email", "maxlength": 254, "required": True},
+    )
+    website = StringField(
+        _l("Leave this field empty"), render_kw={"tabindex": "-1", "autocomplete": "off"}
+    )
+
+    def is_bot(self):
+        """True if the spam trap was filled in."""
+        return bool((self.website.data or "").strip())
+
+    def values(self):
+        """The typed values as bookings.online.book_online takes them."""
+        return {
+            "day": self.day.data,
+            "start": self.start.data,
+            "visitor_name": self.visitor_name.data,
+            "contact": self.contact.data,
         }
 
 

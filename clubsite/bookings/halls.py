@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from clubsite.bookings.errors import BookingError
 from clubsite.bookings.models import Booking, Hall
+from clubsite.bookings.times import parse_clock
 from clubsite.database import utcnow
 from clubsite.domain import as_actor
 from clubsite.extensions import db
@@ -19,6 +20,8 @@ from clubsite.privacy.validation import ValidationError, clean_text
 
 NAME_MAX = 80
 CAPACITY_MAX = 10_000
+SLOT_MINUTES = (15, 720)  # the shortest and longest slot offered online
+DAYS_AHEAD = (1, 366)
 
 
 def hall_by_public_id(public_id):
@@ -99,6 +102,46 @@ def set_hall_active(hall, active, *, actor=None, now=None):
         detail=f"hall:{hall.public_id}",
         actor=as_actor(actor),
     )
+
+
+def update_online(hall, raw, *, actor=None):
+    """Set whether visitors may book the hall online, its daily hours, slot length, how many
+    days ahead, and whether staff approve each online booking first."""
+    opens = _minutes(raw.get("online_opens"), "online_opens")
+    closes = _minutes(raw.get("online_closes"), "online_closes") or 1440  # 00:00: midnight
+    slot = _number(raw.get("slot_minutes"), SLOT_MINUTES, "slot_minutes")
+    days = _number(raw.get("days_ahead"), DAYS_AHEAD, "days_ahead")
+    if closes - opens < slot:
+        raise BookingError(
+            _l("The hours must hold at least one slot: close later or shorten the slot."),
+            "online_closes",
+        )
+    hall.online = bool(raw.get("online"))
+    hall.online_opens, hall.online_closes = opens, closes
+    hall.slot_minutes, hall.days_ahead = slot, days
+    hall.needs_approval = bool(raw.get("needs_approval"))
+    audit.record("hall.online_changed", detail=f"hall:{hall.public_id}", actor=as_actor(actor))
+    return hall
+
+
+def clock_text(minutes):
+    """Minutes after midnight as the time field shows them (08:00; midnight as 00:00)."""
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
+def _minutes(text, field):
+    clock = parse_clock(text, field)
+    return clock.hour * 60 + clock.minute
+
+
+def _number(text, bounds, field):
+    text = (text or "").strip()
+    low, high = bounds
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise BookingError(
+            _l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high), field
+        )
+    return int(text)
 
 
 def _apply(hall, raw):

@@ -9,7 +9,7 @@ at once when a member is erased. Cancelling deletes the booking row with its con
 
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from clubsite.bookings import contact
 from clubsite.bookings.models import CONTACT_COLUMNS, Booking
@@ -22,7 +22,13 @@ from clubsite.privacy.models import MemberPurpose
 from clubsite.privacy.retention import erasure_hook, retention_task
 from clubsite.privacy.subject_access import subject_access_section
 
-_BLANK = {"member_id": None, **{attr: None for attr in CONTACT_COLUMNS}}
+# An online booking's cancel link stops working with its contact (nothing is left to cancel).
+_BLANK = {
+    "member_id": None,
+    "cancel_token_hash": None,
+    "language": None,
+    **{attr: None for attr in CONTACT_COLUMNS},
+}
 
 
 def _has_personal_data():
@@ -57,6 +63,18 @@ def anonymise_old_bookings(now, dry_run):
             .execution_options(synchronize_session="fetch")
         )
         audit.record("booking.anonymised", actor=SYSTEM, detail=f"rows={count}")
+    return count
+
+
+@retention_task("bookings_undecided")
+def drop_undecided_bookings(now, dry_run):
+    """Online bookings still waiting for approval when their time began were never confirmed:
+    they go with their contact, as a refused one does, and free no one's slot by then."""
+    condition = and_(Booking.status == "pending", Booking.starts_at <= now)
+    count = db.session.scalar(select(func.count(Booking.id)).where(condition))
+    if count and not dry_run:
+        db.session.execute(delete(Booking).where(condition))
+        audit.record("booking.undecided_dropped", actor=SYSTEM, detail=f"rows={count}")
     return count
 
 

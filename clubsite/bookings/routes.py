@@ -9,7 +9,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from clubsite import unit_of_work
-from clubsite.bookings import halls, schedule, service
+from clubsite.bookings import approval, halls, schedule, service
 from clubsite.bookings.contact import display_contact
 from clubsite.bookings.errors import BookingError, StaleBooking
 from clubsite.bookings.forms import BookingForm, CancelBookingForm, ChangeBookingForm
@@ -45,8 +45,10 @@ def bookings():
     """One day's bookings with names: the printable "today's bookings" list."""
     day, view = _day_arg(), current_view(current_user)
     rows = schedule.day_rows(current_user, day, view.ids)  # the names read: audited at the end
+    pending = schedule.named_rows(current_user, approval.pending_bookings(view.ids))
     return render_template(
         "backoffice/bookings/day.html",
+        pending=pending,
         day=day,
         today=today_local(),
         rows=rows,
@@ -175,6 +177,29 @@ def booking_cancel(public_id):
         flash(str(outcome.error.message), "error")
         return redirect(url_for("backoffice.booking_detail", public_id=public_id))
     flash(_("The booking is cancelled."), "success")
+    return redirect(url_for("backoffice.bookings", day=day))
+
+
+@office.route("/bookings/<public_id>/decide/<action>", methods=["POST"])
+@requires("bookings")
+def booking_decide(public_id, action):
+    """Approve or refuse an online booking that waits for approval; the visitor is mailed."""
+    if action not in ("approve", "refuse"):
+        abort(404)
+    booking = _booking_or_404(public_id)
+    form = CancelBookingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    day = local_day(as_utc(booking.starts_at)).isoformat()
+    with unit_of_work.write(form) as outcome:
+        approval.decide(current_user, public_id, form.version.data, approve=action == "approve")
+    if not outcome.ok:
+        flash(str(outcome.error.message), "error")
+        return redirect(url_for("backoffice.booking_detail", public_id=public_id))
+    if action == "approve":
+        flash(_("The booking is approved. The visitor is told."), "success")
+        return redirect(url_for("backoffice.booking_detail", public_id=public_id))
+    flash(_("The booking is refused. The visitor is told."), "success")
     return redirect(url_for("backoffice.bookings", day=day))
 
 

@@ -13,7 +13,7 @@ from clubsite.bookings import contact
 from clubsite.bookings.errors import BookingError, StaleBooking
 from clubsite.bookings.halls import hall_by_public_id
 from clubsite.bookings.models import Booking, Hall
-from clubsite.bookings.times import check_limits, erase_after, parse_times
+from clubsite.bookings.times import check_limits, erase_after, parse_times, weekly_times
 from clubsite.database import as_utc, new_public_id, utcnow
 from clubsite.domain import Actor
 from clubsite.extensions import db
@@ -58,11 +58,16 @@ def chosen_member(user, public_id):
 
 
 def book(user, raw, *, now=None):
-    """Book a hall from the form's typed values: hall, day, start, end, who, member or visitor."""
+    """Book a hall from the form's typed values: hall, day, start, end, who, member or visitor.
+
+    With repeat_until, the same times every week until that date (a series, all or nothing):
+    returns the first booking.
+    """
     require_bookings(user)
     hall = _bookable_hall(raw.get("hall"))
-    starts_at, ends_at = parse_times(raw.get("day"), raw.get("start"), raw.get("end"))
-    check_limits(starts_at, ends_at, now=now)
+    times = weekly_times(raw.get("day"), raw.get("start"), raw.get("end"), raw.get("repeat_until"))
+    for starts_at, ends_at in (times[0], times[-1]):
+        check_limits(starts_at, ends_at, now=now)
     who = raw.get("who")
     if who not in ("member", "visitor"):
         raise BookingError(_l("Choose a member or a visitor."), "who")
@@ -70,7 +75,29 @@ def book(user, raw, *, now=None):
     values = contact.clean_contact(
         raw.get("visitor_name"), raw.get("contact"), visitor=who == "visitor"
     )
-    _lock_and_check_free(hall, starts_at, ends_at)
+    for starts_at, ends_at in times:
+        _lock_and_check_free(hall, starts_at, ends_at)
+    series_id = new_public_id() if len(times) > 1 else None
+    bookings = [
+        _new_booking(user, hall, member, values, starts_at, ends_at, series_id)
+        for starts_at, ends_at in times
+    ]
+    db.session.flush()
+    if member is not None:
+        _enrol_in_bookings(user, member)
+    for booking in bookings:
+        audit.record(
+            "booking.created",
+            subject=member.public_id if member else None,
+            fields=list(values),
+            detail=f"booking:{booking.public_id}",
+            actor=Actor.staff(user),
+        )
+    return bookings[0]
+
+
+def _new_booking(user, hall, member, values, starts_at, ends_at, series_id):
+    """A confirmed staff booking with its own encrypted copy of the contact."""
     booking = Booking(
         public_id=new_public_id(),
         hall=hall,
@@ -78,19 +105,10 @@ def book(user, raw, *, now=None):
         ends_at=ends_at,
         member=member,
         created_by=user.public_id,
+        series_id=series_id,
     )
     contact.write_contact(booking, values)
     db.session.add(booking)
-    db.session.flush()
-    if member is not None:
-        _enrol_in_bookings(user, member)
-    audit.record(
-        "booking.created",
-        subject=member.public_id if member else None,
-        fields=list(values),
-        detail=f"booking:{booking.public_id}",
-        actor=Actor.staff(user),
-    )
     return booking
 
 
@@ -98,8 +116,8 @@ def change_booking(user, public_id, raw, *, now=None):
     """Move a booking (hall, day, times) and correct its contact; refuses a stale form."""
     require_bookings(user)
     booking = booking_for_update(public_id)
-    _check_version(booking, raw.get("version"))
-    _check_not_over(booking, now)
+    check_version(booking, raw.get("version"))
+    check_not_over(booking, now)
     hall = _bookable_hall(raw.get("hall"))
     starts_at, ends_at = parse_times(raw.get("day"), raw.get("start"), raw.get("end"))
     check_limits(starts_at, ends_at, now=now)
@@ -132,8 +150,8 @@ def cancel_booking(user, public_id, version, *, now=None):
     """Cancel a booking that is not over yet: the row and its contact data are deleted."""
     require_bookings(user)
     booking = booking_for_update(public_id)
-    _check_version(booking, version)
-    _check_not_over(booking, now)
+    check_version(booking, version)
+    check_not_over(booking, now)
     member = booking.member
     audit.record(
         "booking.cancelled",
@@ -208,15 +226,25 @@ def _bookable_hall(public_id):
     return hall
 
 
-def _lock_and_check_free(hall, starts_at, ends_at, exclude=None):
-    """Lock the hall row, then refuse if any booking of the hall overlaps the times."""
+def lock_hall(hall):
+    """Lock the hall row until commit: every booking of the hall is checked and written under it."""
     db.session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())
+
+
+def first_clash(hall, starts_at, ends_at, exclude=None):
+    """The earliest booking of the hall overlapping the times (pending ones too), or None."""
     query = select(Booking).where(
         Booking.hall_id == hall.id, Booking.starts_at < ends_at, Booking.ends_at > starts_at
     )
     if exclude is not None:
         query = query.where(Booking.id != exclude.id)
-    clash = db.session.scalars(query.order_by(Booking.starts_at).limit(1)).first()
+    return db.session.scalars(query.order_by(Booking.starts_at).limit(1)).first()
+
+
+def _lock_and_check_free(hall, starts_at, ends_at, exclude=None):
+    """Lock the hall row, then refuse if any booking of the hall overlaps the times."""
+    lock_hall(hall)
+    clash = first_clash(hall, starts_at, ends_at, exclude)
     if clash is not None:
         raise BookingError(
             _l(
@@ -231,7 +259,8 @@ def _lock_and_check_free(hall, starts_at, ends_at, exclude=None):
         )
 
 
-def _check_version(booking, version):
+def check_version(booking, version):
+    """Refuse a form made from another version of the booking (StaleBooking)."""
     if str(booking.version) != str(version or ""):
         raise StaleBooking(
             _l(
@@ -241,6 +270,7 @@ def _check_version(booking, version):
         )
 
 
-def _check_not_over(booking, now):
+def check_not_over(booking, now):
+    """Refuse to change a booking that is over."""
     if as_utc(booking.ends_at) <= (now or utcnow()):
         raise BookingError(_l("This booking is over and can no longer be changed."))

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from clubsite import unit_of_work
 from clubsite.bookings import halls, sites
-from clubsite.bookings.forms import HallForm, SiteForm, SiteSwitchForm
+from clubsite.bookings.forms import HallForm, HallOnlineForm, SiteForm, SiteSwitchForm
 from clubsite.bookings.models import Hall
 from clubsite.domain import Actor
 from clubsite.extensions import db
@@ -185,9 +185,49 @@ def hall_detail(public_id):
         if outcome.ok:
             flash(_("The hall is saved."), "success")
             return redirect(url_for("backoffice.halls_list"))
-    return render_template(
-        "backoffice/bookings/hall_detail.html", hall=hall, form=form, action_form=EmptyForm()
+    return _render_hall(hall, form, _online_form(hall))
+
+
+def _render_hall(hall, form, online_form, status=200):
+    page = render_template(
+        "backoffice/bookings/hall_detail.html",
+        hall=hall,
+        form=form,
+        online_form=online_form,
+        action_form=EmptyForm(),
     )
+    return page, status
+
+
+def _online_form(hall):
+    """The online booking settings: the hall's own on a GET, what was typed after a POST."""
+    current = None
+    if request.method == "GET":
+        current = {
+            "online": hall.online,
+            "online_opens": halls.clock_text(hall.online_opens),
+            "online_closes": halls.clock_text(hall.online_closes),
+            "slot_minutes": str(hall.slot_minutes),
+            "days_ahead": str(hall.days_ahead),
+            "needs_approval": hall.needs_approval,
+        }
+    return HallOnlineForm(data=current)
+
+
+@office.route("/bookings/halls/<public_id>/online", methods=["POST"])
+@requires("settings")
+def hall_online(public_id):
+    """Whether visitors may book the hall online, and how: hours, slot length, days, approval."""
+    hall = _hall_or_404(public_id)
+    form = _online_form(hall)
+    if form.validate_on_submit():
+        with unit_of_work.write(form) as outcome:
+            halls.update_online(_hall_or_404(public_id), form.values(), actor=_actor())
+        if outcome.ok:
+            flash(_("The hall is saved."), "success")
+            return redirect(url_for("backoffice.hall_detail", public_id=public_id))
+    hall = _hall_or_404(public_id)
+    return _render_hall(hall, _hall_form(hall), form, 400)
 
 
 @office.route("/bookings/halls/<public_id>/<action>", methods=["POST"])

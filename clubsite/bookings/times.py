@@ -12,6 +12,7 @@ from clubsite.privacy.purposes import PURPOSES
 
 MAX_HOURS = 12
 MAX_DAYS_AHEAD = 366
+MAX_WEEKS = 52  # a weekly series: at most a year of weeks after the first
 
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _LV_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?")
@@ -66,6 +67,29 @@ def parse_times(day_text, start_text, end_text):
     if end_day != day and ends_at - starts_at > timedelta(hours=MAX_HOURS):
         raise BookingError(_l("The end must be after the start."), "end")
     return starts_at, ends_at
+
+
+def weekly_times(day_text, start_text, end_text, until_text=None):
+    """[(starts_at, ends_at)] in UTC: the typed times, and with until_text the same wall-clock
+    times every week up to and including that date (so a series keeps 18:00 across DST)."""
+    first = parse_times(day_text, start_text, end_text)
+    if not (until_text or "").strip():
+        return [first]
+    day, until = parse_day(day_text), parse_day(until_text, "repeat_until")
+    weeks = (until - day).days // 7
+    if weeks < 1:
+        raise BookingError(
+            _l("Repeat until a date at least a week after the first booking."), "repeat_until"
+        )
+    if weeks > MAX_WEEKS:
+        raise BookingError(
+            _l("A weekly booking repeats for at most %(weeks)d weeks.", weeks=MAX_WEEKS),
+            "repeat_until",
+        )
+    return [first] + [
+        parse_times((day + timedelta(weeks=n)).isoformat(), start_text, end_text)
+        for n in range(1, weeks + 1)
+    ]
 
 
 def check_limits(starts_at, ends_at, *, now=None):

@@ -50,7 +50,7 @@ PAYMENT_COLUMNS = ["public_id", "invoice_id", "amount_cents", "method", "paid_on
                    "recorded_at"]  # fmt: skip
 CHECKIN_COLUMNS = ["member_id", "at", "allowed", "reason", "location_id", "staff_id"]
 BOOKING_COLUMNS = ["public_id", "hall_id", "starts_at", "ends_at", "member_id", "created_by",
-                   "created_at", "version"]  # fmt: skip
+                   "created_at", "version", "status"]  # fmt: skip
 
 
 def _next_id(model):
@@ -188,7 +188,7 @@ class Activity:
                 starts = _local_moment(day, hour)
                 rows["booking"].append(
                     [str(uuid.uuid4()), hall, starts, starts + timedelta(hours=1), member_id,
-                     DEMO_STAFF, min(person.created_at, starts), 1]
+                     DEMO_STAFF, min(person.created_at, starts), 1, "confirmed"]
                 )  # fmt: skip
                 return
 

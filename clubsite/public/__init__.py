@@ -18,6 +18,7 @@ ROUTE_MODULES = [
     "clubsite.public.my_data_routes",
     "clubsite.public.mandate_routes",
     "clubsite.public.address_routes",
+    "clubsite.public.booking_routes",
 ]
 # The job runner's daily re-verification mails.
 JOB_MODULES = ["clubsite.public.reverify"]
