@@ -2,7 +2,7 @@
 
 import hashlib
 
-from flask import request
+from flask import g, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -18,6 +18,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+# The check-in page reads QR cards with the camera (allow_camera); nothing else may use it.
+CAMERA_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), interest-cohort=()"
+
 # Only static assets may be cached; every page may show personal data or a CSRF token.
 CACHEABLE_PREFIXES = ("/static/",)
 
@@ -30,13 +34,19 @@ def set_security_headers(response):
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    camera = g.get("camera_allowed", False)
+    headers["Permissions-Policy"] = CAMERA_PERMISSIONS_POLICY if camera else PERMISSIONS_POLICY
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     if not request.path.startswith(CACHEABLE_PREFIXES):
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     return response
+
+
+def allow_camera():
+    """Let the page of this response use the camera (same origin only)."""
+    g.camera_allowed = True
 
 
 def register_security(app):

@@ -1,4 +1,5 @@
-"""Club access: the reception check-in by card, and its 30-day log."""
+"""Club access: the reception check-in by card (typed, from a reader or a QR), its 30-day log,
+and the printable member card."""
 
 from importlib import import_module
 
@@ -6,7 +7,7 @@ from clubsite import hooks as registry
 
 # Modules whose routes and hooks this area adds (imported by name: the package stays light,
 # so its models and services import without pulling in the web routes).
-MODULES = ["clubsite.access.hooks", "clubsite.access.routes"]
+MODULES = ["clubsite.access.hooks", "clubsite.access.routes", "clubsite.access.card_routes"]
 
 
 def init_app(app):

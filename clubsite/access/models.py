@@ -25,3 +25,6 @@ class CheckIn(db.Model):
     reason = db.Column(db.String(16), nullable=False)
     location_id = db.Column(db.Integer, db.ForeignKey("location.id", ondelete="SET NULL"))
     staff_id = db.Column(db.String(36))  # who was at the desk (staff public id)
+
+    # Reports: check-ins per site and hour, read from the index alone (clubsite.reports).
+    __table_args__ = (db.Index("ix_check_in_site_at", "location_id", "at", "allowed"),)

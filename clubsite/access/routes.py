@@ -6,6 +6,7 @@ from flask_login import current_user
 from clubsite import unit_of_work
 from clubsite.access.forms import CheckInForm
 from clubsite.access.service import check_in
+from clubsite.security import allow_camera
 from clubsite.staff.sites import current_view
 from clubsite.web import office
 from clubsite.web.guard import requires
@@ -16,8 +17,11 @@ from clubsite.web.guard import requires
 def checkin():
     """Check a card (checkin.js posts in the background and swaps in only the answer).
 
+    The card number is typed, sent by a reader that types, or read from the card's QR by the
+    camera or from a photo (checkin_scan.js); the page alone may use the camera.
     The check-in is recorded at the site the page shows (the header's switch), if it is one.
     """
+    allow_camera()
     form = CheckInForm()
     result = None
     site = current_view(current_user).single

@@ -1,7 +1,9 @@
-"""Member card numbers: issued by the system, 12 digits with a Luhn check digit."""
+"""Member card numbers: issued by the system, 12 digits with a Luhn check digit; and the QR
+code on the card, which holds the number and nothing else."""
 
 import secrets
 
+import segno
 from sqlalchemy import select
 
 from clubsite.extensions import db
@@ -51,3 +53,19 @@ def issue_card_number():
         )
         if taken is None:
             return number
+
+
+def group_card_number(number):
+    """The number in groups of four, as printed on the card (readers ignore the spaces)."""
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def card_qr(number):
+    """The card's QR code: the bare card number (no name, no address), error correction H so a
+    scratched card or a cracked phone screen still reads."""
+    return segno.make_qr(normalise_card_number(number), error="h", boost_error=False)
+
+
+def card_qr_data_uri(number, *, scale=8):
+    """The card's QR as a PNG data URI (the CSP allows data: images; no extra request)."""
+    return card_qr(number).png_data_uri(scale=scale, border=4)
