@@ -71,6 +71,7 @@ def _sign_up(base, address):
         "website": "",
         "email": address,
         "consent_newsletter": "y",
+        "age_confirmed": "y",
     }
     body = urllib.parse.urlencode(form).encode()
     with opener.open(base + "/pieteikties", data=body, timeout=10) as response:

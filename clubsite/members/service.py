@@ -113,6 +113,7 @@ def enrol_member(
     legal_bases=None,
     consent_confirmed=False,
     consent_proof="",
+    consent_wording=None,
     location_id=None,
 ):
     """Create a member enrolled in the purposes, storing only the fields they use.
@@ -149,6 +150,7 @@ def enrol_member(
             actor=actor,
             consent_confirmed=consent_confirmed,
             consent_proof=consent_proof,
+            consent_wording=consent_wording,
         )
     audit.record(
         "member.created", subject=member.public_id, fields=values, actor=_actor(actor, member)
@@ -192,7 +194,17 @@ def is_club_member(member, *, now=None):
 
 
 def add_purpose(
-    member, purpose_id, values, *, basis, source, actor, consent_confirmed=False, consent_proof=""
+    member,
+    purpose_id,
+    values,
+    *,
+    basis,
+    source,
+    actor,
+    consent_confirmed=False,
+    consent_proof="",
+    consent_wording=None,
+    consent_language=None,
 ):
     """Enrol an existing member in one more purpose, recording the fields given for it.
 
@@ -201,7 +213,9 @@ def add_purpose(
     given; with consent_confirmed (only when the person acts, e.g. the box they ticked on
     "My data", opened by a mailed link) it is confirmed at once, else it waits for the person's
     confirmation by mail and expires after UNCONFIRMED_DAYS. Only the person's confirmation
-    takes the address off the suppression list.
+    takes the address off the suppression list. consent_wording (in consent_language) is the
+    exact text the person agreed to, when the form showed more than the purpose's wording (an
+    online form's age confirmation).
     """
     purpose = PURPOSES[purpose_id]
     if member.purpose(purpose_id) is not None:
@@ -221,7 +235,7 @@ def add_purpose(
         email = values.get("email")
         consent.record(
             member, purpose_id, "given", source=source, actor=actor, proof=consent_proof,
-            email=email,
+            email=email, wording=consent_wording, language=consent_language,
         )  # fmt: skip
         if consent_confirmed:
             consent.record(member, purpose_id, "confirmed", source=source, actor=actor, email=email)

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from clubsite.members.forms import ChoiceBoxes, MemberFieldsForm
 from clubsite.privacy.purposes import signup_choices
+from clubsite.public.signup import AGE_CONFIRMATION
 
 
 class _ChoiceLabels(Mapping):
@@ -44,16 +45,32 @@ class HoneypotMixin:
         return bool((self.website.data or "").strip())
 
 
-class SignupForm(HoneypotMixin, MemberFieldsForm):
+class NewsletterConsentMixin:
+    """The newsletter consent box, the hash of its wording, and the separate, un-ticked age
+    confirmation a consent given online needs (required only with the consent)."""
+
+    consent_newsletter = BooleanField(default=False)
+    # The hash of the consent wording shown on the page, to notice a change before storing it.
+    consent_newsletter_hash = HiddenField()
+    age_confirmed = BooleanField(AGE_CONFIRMATION, default=False)
+
+    def consent_shown(self):
+        """The wording hash of a ticked consent box, or None when it was left empty."""
+        return self.consent_newsletter_hash.data if self.consent_newsletter.data else None
+
+
+class SignupForm(HoneypotMixin, NewsletterConsentMixin, MemberFieldsForm):
     """What the visitor wants, the fields that needs, and a separate consent box per purpose."""
 
     choices = ChoiceBoxes(
         _l("What would you like?"),
         choices=_choice_options,
     )
-    consent_newsletter = BooleanField(default=False)
-    # The hash of the consent wording shown on the page, to notice a change before storing it.
-    consent_newsletter_hash = HiddenField()
+
+
+class AddPurposeForm(NewsletterConsentMixin, MemberFieldsForm):
+    """The landing page of an add-purpose link: the fields still missing, and the consent box
+    when the newsletter consent has to be given again."""
 
 
 class LinkRequestForm(HoneypotMixin, FlaskForm):
@@ -73,11 +90,8 @@ class CorrectionForm(MemberFieldsForm):
     """Correct one's own details (the inputs shown are those the member's purposes use)."""
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(NewsletterConsentMixin, FlaskForm):
     """Give consent to news and offers from the "My data" page."""
-
-    consent_newsletter = BooleanField(default=False)
-    consent_newsletter_hash = HiddenField()
 
 
 class EraseForm(FlaskForm):

@@ -1,5 +1,6 @@
-"""The public side's mails: confirm a subscription, "you are already with us", "My data" links
-and the yearly "are your details still right?".
+"""The public side's mails: confirm a subscription, "you are already with us" (with the link
+that adds what an existing member asked for), "My data" links and the yearly "are your details
+still right?".
 
 Each is rendered in the member's language and put into the outbox inside the action's write
 block, so it is sent (by the job runner, retried while the mail server is away) if and only if
@@ -50,18 +51,28 @@ def access_url(member, kind="access"):
     return link(endpoint, token=tokens.issue(kind, member), lang=member.language)
 
 
-def queue_signup_mail(member, created, *, by_staff=False):
-    """Queue what a sign-up sends: a confirmation, a welcome, or "you are already with us".
+def _add_url(member, requested):
+    """The link that adds what an existing member asked for (the purposes sealed inside)."""
+    token = tokens.issue("purpose", member, purposes=requested)
+    return link("public.add_purpose", token=token, lang=member.language)
+
+
+def queue_signup_mail(member, created, *, by_staff=False, requested=()):
+    """Queue what a sign-up sends: a confirmation, a welcome, or "you are already with us"
+    (with a link that adds the purposes `requested`, once they confirm).
 
     Returns how many mails were queued (0 or 1).
     """
     to, context = _context(member)
     if not to:
         return 0  # nobody to write to; the page said "if you gave an email address"
-    pending = consent.state(member, "newsletter") == "pending"
+    pending = consent.state(member, "newsletter") == "pending" and "newsletter" not in requested
     confirm_url = _confirm_url(member) if pending else None
     if not created:
         template, extra = "signup_existing", {"access_url": access_url(member)}
+        if requested:
+            extra["add_url"] = _add_url(member, requested)
+            extra["requested"] = [PURPOSES[pid].name for pid in requested]
     elif pending:
         template, extra = "signup_confirm", {"by_staff": by_staff}
     elif by_staff:

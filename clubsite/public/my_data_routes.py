@@ -6,7 +6,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clubsite import unit_of_work
-from clubsite.domain import Actor
+from clubsite.access.card import card_from, own_card
+from clubsite.domain import Actor, NotFound
 from clubsite.downloads import download
 from clubsite.extensions import limiter
 from clubsite.fees import documents, handover, mandates
@@ -27,6 +28,7 @@ from clubsite.public.member_session import (
     open_member_session,
     session_until,
 )
+from clubsite.public.signup import age_confirmation
 from clubsite.public.signup_routes import link_invalid
 from clubsite.public.tokens import TokenError, peek
 from clubsite.web.forms import EmptyForm
@@ -126,6 +128,7 @@ def _render_overview(member, *, correction=None, erase=None, subscribe=None, man
     wording = consent.wording_text("newsletter", member.language)
     subscribe = subscribe or SubscribeForm(formdata=None)
     subscribe.consent_newsletter_hash.data = consent.wording_hash(wording)
+    age_wording = age_confirmation(member.language)  # beside the wording, in its language
     return render_template(
         "public/my_data.html",
         member=member,
@@ -138,6 +141,7 @@ def _render_overview(member, *, correction=None, erase=None, subscribe=None, man
         erase=erase or EraseForm(formdata=None),
         subscribe=subscribe,
         wording=wording,
+        age_wording=age_wording,
         action_form=EmptyForm(),
         requests=selfservice.select_requests(member.public_id),
         club_must_act=selfservice.CLUB_MUST_ACT,
@@ -150,6 +154,7 @@ def _render_overview(member, *, correction=None, erase=None, subscribe=None, man
         my_invoices=handover.member_invoices(member),
         mandate_form=mandate or GiveMandateForm(formdata=None),
         address_refused=undeliverable.is_marked(member),
+        card=card_from(export["data"]),
         **mandates.self_service_context(member),
     )
 
@@ -193,6 +198,18 @@ def my_data_invoice_pdf(member, public_id):
     )
     doc = documents.invoice_document(invoice, language=current_language())
     return download(documents.render_pdf(doc), documents.pdf_filename(doc))
+
+
+@bp.route("/mani-dati/karte")
+@member_required
+def my_data_card(member):
+    """Your member card to print (first name, number and QR)."""
+    card = own_card(member)
+    if card is None:
+        raise NotFound()
+    return render_template(
+        "public/my_card.html", card=card, back_url=url_for("public.my_data", _anchor="card")
+    )
 
 
 def _address_link_sent(_response):
@@ -285,7 +302,9 @@ def my_data_subscribe(member):
         form.consent_newsletter.errors = [_("Tick the box to give your consent.")]
         return _render_overview(member, subscribe=form)
     with unit_of_work.write(form) as outcome:
-        selfservice.subscribe_newsletter(member, form.consent_newsletter_hash.data)
+        selfservice.subscribe_newsletter(
+            member, form.consent_newsletter_hash.data, age_confirmed=form.age_confirmed.data
+        )
     if not outcome.ok:
         return _render_overview(member, subscribe=form)
     flash(_("Thank you! You will receive our news and offers."), "success")

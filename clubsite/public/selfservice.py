@@ -20,7 +20,7 @@ from clubsite.privacy import audit, consent, subject_access
 from clubsite.privacy import fields as store
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.privacy.validation import ValidationError, validate_email
-from clubsite.public import address_change, tokens
+from clubsite.public import address_change, signup, tokens
 from clubsite.registers.models import SubjectRequest
 from clubsite.registers.service import file_subject_request
 
@@ -218,11 +218,12 @@ def erase_everything(member):
     return Outcome("erased")
 
 
-def subscribe_newsletter(member, shown_hash):
+def subscribe_newsletter(member, shown_hash, *, age_confirmed=False):
     """Give consent to news from "My data": the link that opened it proved the address.
 
     Refused (a DomainError on the consent box) when the member already gets the news, has no
-    email address, or ticked the box under a wording that has since changed.
+    email address, or ticked the box under a wording that has since changed; on the age box
+    when they did not confirm they are at least 13. The ledger keeps both wordings.
     """
     refused = DomainError(MSG_WORDING_CHANGED, "consent_newsletter")
     if member.purpose("newsletter") is not None or not member.has_field("email"):
@@ -230,6 +231,8 @@ def subscribe_newsletter(member, shown_hash):
     language = member.language
     if shown_hash != consent.wording_hash(consent.wording_text("newsletter", language)):
         raise refused
+    if not age_confirmed:
+        raise DomainError(signup.MSG_AGE, "age_confirmed")
     email = store.read(member, ["email"])
     service.add_purpose(
         member,
@@ -239,5 +242,7 @@ def subscribe_newsletter(member, shown_hash):
         source="self-service",
         actor=Actor.member(member),
         consent_confirmed=True,
+        consent_wording=signup.recorded_wording(language),
+        consent_language=language,
     )
     record("subscribed", member.public_id, fields=["email"], detail="newsletter")

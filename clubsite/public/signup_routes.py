@@ -1,4 +1,5 @@
-"""Sign-up (/pieteikties) and the double opt-in confirmation link (/apstiprinat/<token>)."""
+"""Sign-up (/pieteikties), the double opt-in confirmation link (/apstiprinat/<token>) and the
+link that adds what an existing member asked for (/pieteikties/pievienot/<token>)."""
 
 from flask import redirect, render_template, request, url_for
 
@@ -14,11 +15,11 @@ from clubsite.members.forms import (
 )
 from clubsite.members.service import confirm_consent, member_by_public_id
 from clubsite.privacy import consent
-from clubsite.privacy.purposes import SIGNUP_CHOICES
-from clubsite.public import bp, limits, mails
+from clubsite.privacy.purposes import PURPOSES, SIGNUP_CHOICES
+from clubsite.public import adding, bp, limits, mails
 from clubsite.public import signup as rules
-from clubsite.public.forms import CHOICE_LABELS, SignupForm
-from clubsite.public.tokens import TokenError, peek, redeem
+from clubsite.public.forms import CHOICE_LABELS, AddPurposeForm, SignupForm
+from clubsite.public.tokens import TokenError, peek, purposes_of, redeem
 from clubsite.web.forms import EmptyForm
 
 LINK_STATUS = {"invalid": 400, "expired": 410, "used": 410, "nothing": 409}
@@ -29,13 +30,19 @@ def link_invalid(reason):
     return render_template("public/link_invalid.html", reason=reason), LINK_STATUS[reason]
 
 
-def _render_signup(form, choices):
+def _consent_wording(form):
+    """The consent and age wordings the page shows; a box ticked under other words is cleared."""
     language = current_language()
     wording = consent.wording_text("newsletter", language)
     digest = consent.wording_hash(wording)
     if form.consent_newsletter_hash.data and form.consent_newsletter_hash.data != digest:
         form.consent_newsletter.data = False  # it was ticked under other words
     form.consent_newsletter_hash.data = digest
+    return {"wording": wording, "age_wording": rules.age_confirmation(language)}
+
+
+def _render_signup(form, choices):
+    wordings = _consent_wording(form)
     return render_template(
         "public/signup.html",
         form=form,
@@ -44,7 +51,7 @@ def _render_signup(form, choices):
         plan=plan_for_choices(choices),
         plans=plans_by_combination(list(SIGNUP_CHOICES), plan_for_choices),
         fields=TYPED_FIELDS,
-        wording=wording,
+        **wordings,
     )
 
 
@@ -68,18 +75,16 @@ def signup():
         return redirect(url_for("public.signup_thanks"))
     if request.form.get("step") == "choose":
         return _render_signup(form, choices)
-    consents = {
-        "newsletter": form.consent_newsletter_hash.data if form.consent_newsletter.data else None
-    }
     with unit_of_work.write(form) as outcome:
-        member, created = rules.sign_up(
+        member, created, requested = rules.sign_up(
             choices,
             typed_values(form, TYPED_FIELDS),
-            consents=consents,
+            consents={"newsletter": form.consent_shown()},
             language=current_language(),
+            age_confirmed=form.age_confirmed.data,
         )
         # Into the outbox with the sign-up, for new and existing people alike (the same time).
-        mails.queue_signup_mail(member, created)
+        mails.queue_signup_mail(member, created, requested=requested)
     if not outcome.ok:
         return _render_signup(form, choices)
     return redirect(url_for("public.signup_thanks"))
@@ -121,3 +126,49 @@ def _confirm(token):
         raise TokenError("invalid")
     confirm_consent(member, "newsletter", source="email-link", actor=Actor.member(member))
     return consent.state(member, "newsletter") == "active"
+
+
+def _linked_member(token, *, use):
+    """The member of a valid add-purpose link (redeemed when `use`); TokenError otherwise."""
+    member = member_by_public_id((redeem if use else peek)("purpose", token))
+    if member is None:
+        raise TokenError("invalid")
+    return member
+
+
+def _render_adding(form, member, token):
+    todo = adding.plan(member, purposes_of(token))
+    if not todo.items:
+        return link_invalid("nothing")
+    return render_template(
+        "public/add_purpose.html",
+        form=form,
+        plan=todo,
+        ask=list(todo.ask),
+        **_consent_wording(form),
+    )
+
+
+@bp.route("/pieteikties/pievienot/<token>", methods=["GET", "POST"])
+@limiter.limit(limits.CONFIRM_PER_CLIENT, methods=["POST"])
+@limiter.limit(limits.CONFIRM_PER_LINK, key_func=limits.link_key, methods=["POST"])
+def add_purpose(token):
+    """Add what an existing member asked for at sign-up: the page names it, a click adds it."""
+    form = AddPurposeForm(formdata=None if request.method == "GET" else request.form)
+    try:
+        if request.method == "GET":
+            return _render_adding(form, _linked_member(token, use=False), token)
+        with unit_of_work.write(form) as outcome:
+            added = adding.add_requested(
+                _linked_member(token, use=True),
+                purposes_of(token),
+                typed_values(form, TYPED_FIELDS),
+                consent_shown=form.consent_shown(),
+                age_confirmed=form.age_confirmed.data,
+                language=current_language(),
+            )
+        if not outcome.ok:  # rolled back: the link is still unused
+            return _render_adding(form, _linked_member(token, use=False), token)
+    except TokenError as exc:
+        return link_invalid(exc.reason)
+    return render_template("public/add_purpose_done.html", added=[PURPOSES[p] for p in added])

@@ -1,12 +1,13 @@
 """Signed, expiring, single-use links for mails: confirm a subscription, open "My data",
-confirm a new email address.
+confirm a new email address, add the purposes an existing member asked for at sign-up.
 
 The link is signed with the app's secret key and a salt per kind, so a link of one kind never
 works as another. It carries the member's public id, a random link id and the member's link
 generation; once redeemed, a hash of the link id is stored (UsedToken) and the link is refused
 from then on. Revoking a member's links (revoke_links, on an address change) moves the
 generation on, so every link mailed before, to whichever address, stops working at once.
-A new-address link also carries that address, encrypted with the data key ring.
+A new-address link also carries that address, and an add-purpose link the purposes asked for,
+each encrypted with the data key ring (what someone wants is theirs, not the URL's).
 """
 
 import base64
@@ -33,12 +34,14 @@ LIFETIMES = {
     "access": timedelta(minutes=30),  # opens a "My data" session
     "reverify": timedelta(days=14),  # the yearly "are your details still right?" mail
     "email": timedelta(hours=24),  # confirms a new email address typed on "My data"
+    "purpose": timedelta(days=7),  # adds purposes asked for at sign-up (as long as "confirm")
 }
 MAX_TOKEN_LENGTH = 400
 # A new-address link carries the (encrypted) address: up to 254 characters of it.
-MAX_LENGTHS = {"email": 1200}
-# Where the encrypted new address is bound to (the AES-GCM associated data).
+MAX_LENGTHS = {"email": 1200, "purpose": 1200}
+# Where the encrypted new address (or purposes) is bound to (the AES-GCM associated data).
 SEALED_TABLE, SEALED_COLUMN = "link", "new_email"
+SEALED_COLUMNS = {"email": SEALED_COLUMN, "purpose": "purposes"}
 
 
 class TokenError(Exception):
@@ -82,30 +85,35 @@ def revoke_links(member):
     )
 
 
-def _seal(address, public_id, link_id):
+def _seal(text, public_id, link_id, column=SEALED_COLUMN):
     blob = encrypt_field(
         current_app.config["KEY_RING"],
-        address,
+        text,
         table=SEALED_TABLE,
-        column=SEALED_COLUMN,
+        column=column,
         row_id=f"{public_id}:{link_id}",
     )
     return base64.urlsafe_b64encode(blob).decode("ascii").rstrip("=")
 
 
-def issue(kind, member, *, issued_at=None, address=None):
+def issue(kind, member, *, issued_at=None, address=None, purposes=None):
     """A new link token of this kind for the member (issued_at only to test expiry).
 
-    An "email" link needs the new address, which it carries encrypted.
+    An "email" link needs the new address, a "purpose" link the purpose ids; each carries
+    them encrypted.
     """
     if kind not in LIFETIMES:
         raise ValueError(f"unknown link kind {kind!r}")
     if (kind == "email") != (address is not None):
         raise ValueError("an address goes into the links of kind 'email', and only there")
+    if (kind == "purpose") != bool(purposes):
+        raise ValueError("purposes go into the links of kind 'purpose', and only there")
     link_id = secrets.token_urlsafe(16)
     payload = {"m": member.public_id, "j": link_id, "g": generation(member)}
     if address is not None:
         payload["a"] = _seal(address, member.public_id, link_id)
+    if purposes:
+        payload["a"] = _seal(",".join(purposes), member.public_id, link_id, "purposes")
     return _serializer(kind, issued_at).dumps(payload)
 
 
@@ -172,7 +180,16 @@ def redeem(kind, token, *, now=None):
 
 def new_address(token):
     """The new email address a valid "email" link carries (check it with peek or redeem first)."""
-    payload = _serializer("email").loads(token)
+    return _unseal("email", token)
+
+
+def purposes_of(token):
+    """The purpose ids a valid "purpose" link carries (check it with peek or redeem first)."""
+    return _unseal("purpose", token).split(",")
+
+
+def _unseal(kind, token):
+    payload = _serializer(kind).loads(token)
     sealed = payload.get("a")
     if not isinstance(sealed, str):
         raise TokenError("invalid")
@@ -182,7 +199,7 @@ def new_address(token):
             current_app.config["KEY_RING"],
             blob,
             table=SEALED_TABLE,
-            column=SEALED_COLUMN,
+            column=SEALED_COLUMNS[kind],
             row_id=f"{payload['m']}:{payload['j']}",
         )
     except (ValueError, CryptoError):

@@ -40,10 +40,15 @@ def test_phone_sign_up_confirm_and_download(live_server, phone_page, mailbox):
     assert page.get_by_text("Tikai tad, ja vēlaties norēķināties ar tiešo debetu.").is_visible()
     consent_box = page.locator("#consent_newsletter")
     assert consent_box.is_visible() and not consent_box.is_checked()
+    age_box = page.locator("#age_confirmed")
+    assert age_box.is_hidden()  # the script shows it once the consent box is ticked
     page.locator("#first_name").fill("Laura")
     page.locator("#last_name").fill("Bērziņa")
     page.locator("#email").fill("laura@example.lv")
     consent_box.check()
+    age_box = page.get_by_role("checkbox", name="Apliecinu, ka man ir vismaz 13 gadu.")
+    assert age_box.is_visible() and not age_box.is_checked()  # its own box, never pre-ticked
+    age_box.check()
     page.get_by_role("button", name="Pieteikties").click()
     page.wait_for_url("**/pieteikties/paldies")
 
@@ -104,6 +109,13 @@ def test_without_script_the_form_works_in_two_steps(live_server, chromium):
         assert page.locator("#email").is_visible() and page.locator("#last_name").is_hidden()
         page.locator("#email").fill("nojs@example.lv")
         page.locator("#consent_newsletter").check()
+        page.get_by_role("button", name="Sign up").click()
+        # The consent needs the age box: the server says so and keeps what was typed.
+        error = page.locator("#age_confirmed-error")
+        assert "at least 13 years old" in error.inner_text()
+        assert page.locator("#email").input_value() == "nojs@example.lv"
+        assert page.locator("#consent_newsletter").is_checked()
+        page.get_by_role("checkbox", name="I confirm that I am at least 13 years old.").check()
         page.get_by_role("button", name="Sign up").click()
         page.wait_for_url("**/pieteikties/paldies")
     finally:

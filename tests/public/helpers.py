@@ -26,8 +26,11 @@ def english(client):
     client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client, "/")})
 
 
-def signup_data(client, choices, values=None, *, consent_given=None, step="submit"):
-    """The form data a visitor's browser sends for these choices and values."""
+def signup_data(
+    client, choices, values=None, *, consent_given=None, age_confirmed=None, step="submit"
+):
+    """The form data a visitor's browser sends for these choices and values (the age box is
+    ticked with the consent box unless age_confirmed says otherwise)."""
     page = client.get("/pieteikties").get_data(as_text=True)
     data = {
         "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
@@ -40,6 +43,10 @@ def signup_data(client, choices, values=None, *, consent_given=None, step="submi
     }
     if consent_given if consent_given is not None else "newsletter" in choices:
         data["consent_newsletter"] = "y"
+        if age_confirmed is not False:
+            data["age_confirmed"] = "y"
+    elif age_confirmed:
+        data["age_confirmed"] = "y"
     data.update(values or {})
     return data
 

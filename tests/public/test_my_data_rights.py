@@ -10,6 +10,7 @@ from clubsite.privacy import consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.audit import AuditEvent
 from clubsite.privacy.models import ConsentEvent, ErasureJournal
+from clubsite.public import signup
 from clubsite.registers.models import SubjectRequest
 from tests.conftest import csrf_token
 from tests.public.helpers import ANNA, english, enrol, member_with_email, news_state, open_my_data
@@ -138,10 +139,17 @@ def test_subscribing_from_my_data(client):
     assert digest in page
     refused = _post(client, "/mani-dati/jaunumi", consent_newsletter_hash=digest)
     assert refused.status_code == 200 and news_state(member) == "none"
-    _post(client, "/mani-dati/jaunumi", consent_newsletter="y", consent_newsletter_hash=digest)
+    _post(
+        client,
+        "/mani-dati/jaunumi",
+        consent_newsletter="y",
+        consent_newsletter_hash=digest,
+        age_confirmed="y",
+    )
     assert news_state(member) == "active"
     given = db.session.scalars(select(ConsentEvent).where(ConsentEvent.kind == "given")).one()
-    assert (given.source, given.wording_hash) == ("self-service", digest)
+    recorded = signup.recorded_wording(member.language)  # the wording and the age confirmation
+    assert (given.source, given.wording_hash) == ("self-service", consent.wording_hash(recorded))
 
 
 def test_actions_need_an_open_session(client):

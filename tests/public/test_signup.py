@@ -48,8 +48,10 @@ def test_consent_is_recorded_with_the_exact_wording_and_source(client, mailbox):
     assert member.language == "en"
     (event,) = db.session.scalars(select(ConsentEvent).where(ConsentEvent.member_id == member.id))
     assert (event.kind, event.source, event.actor) == ("given", "signup", "member")
-    assert event.wording_hash == consent.wording_hash(wording)
-    assert db.session.get(ConsentWording, event.wording_hash).text == wording
+    # The ledger keeps the consent wording with the age confirmation ticked beside it.
+    recorded = wording + "\nI confirm that I am at least 13 years old."
+    assert event.wording_hash == consent.wording_hash(recorded)
+    assert db.session.get(ConsentWording, event.wording_hash).text == recorded
     assert news_state(member) == "pending"
     keep_until = as_utc(member.purpose("newsletter").keep_until)
     assert timedelta(days=6, hours=23) < keep_until - utcnow() <= timedelta(days=7)
@@ -103,7 +105,9 @@ def test_existing_person_is_not_revealed_and_not_duplicated(client, mailbox):
     assert thanks[0] == thanks[1]
     assert len(all_members()) == 1
     member = all_members()[0]
-    assert [p.purpose for p in member.purposes] == ["access", "fees"]  # nothing changed
+    # Nothing typed was stored; the news consent ticked waits for the mailed link (double opt-in).
+    assert [p.purpose for p in member.purposes] == ["access", "fees", "newsletter"]
+    assert news_state(member) == "pending"
     messages = mailbox.wait_for(2)
     assert [m["to"] for m in messages] == [[ANNA["email"]], [ANNA["email"]]]
     body = text_body(messages[1]["message"])

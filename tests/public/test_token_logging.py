@@ -53,6 +53,7 @@ def _tokens(member):
         "/mani-dati/atvert/": tokens.issue("access", member),
         "/mani-dati/parbaudit/": tokens.issue("reverify", member),
         "/mani-dati/jauna-adrese/": tokens.issue("email", member, address="jauna@example.lv"),
+        "/pieteikties/pievienot/": tokens.issue("purpose", member, purposes=["bookings"]),
         "/u/": unsubscribe_tokens.make_member_token(member.public_id),
         "/office/setup/": "Qm9iLXNldHVwLXRva2VuLTEyMzQ1Njc4OTAtYWJj",
     }

@@ -7,6 +7,7 @@
   function setup(form) {
     var plans = JSON.parse(form.getAttribute("data-field-plans") || "{}");
     var boxes = Array.prototype.slice.call(form.querySelectorAll("input[data-plan-choice]"));
+    var consentBox = form.querySelector("input[name=consent_newsletter]");
 
     function chosen() {
       return boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; }).sort();
@@ -35,6 +36,10 @@
       form.querySelectorAll("[data-shown-for]").forEach(function (el) {
         el.hidden = selected.indexOf(el.getAttribute("data-shown-for")) === -1;
       });
+      // The age confirmation matters only with the consent: shown once that box is ticked.
+      form.querySelectorAll("[data-age-box]").forEach(function (el) {
+        el.hidden = el.hidden || !(consentBox && consentBox.checked);
+      });
       form.querySelectorAll("[data-submit]").forEach(function (button) {
         button.hidden = selected.length === 0;
       });
@@ -43,6 +48,7 @@
     // The "continue" step is for browsers without script; here the form redraws itself.
     form.querySelectorAll("[data-no-script]").forEach(function (button) { button.remove(); });
     boxes.forEach(function (box) { box.addEventListener("change", update); });
+    if (consentBox) { consentBox.addEventListener("change", update); }
     update();
   }
 
