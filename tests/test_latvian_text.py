@@ -110,3 +110,31 @@ def test_the_processing_record_names_the_software(client_for, runner):
     assert "Apstrādes sistēma" in page and "clubsite (klientu datubāzes programmatūra)" in page
     result = runner.invoke(args=["privacy", "ropa", "--language", "en"])
     assert "Processing system: clubsite (member database software)" in result.output
+
+
+def test_the_newsletter_greets_without_a_vocative(app):
+    """The newsletter's Latvian greeting needs no case ending ("Labdien!", never "Sveiki,
+    Jānis!"); the English one still greets by name."""
+    from email import message_from_bytes, policy
+
+    from clubsite.newsletter.message import prepare
+    from clubsite.newsletter.models import Newsletter
+
+    campaign = Newsletter(
+        subject_lv="Ziemas jaunumi", body_lv="Sākas ziemas sezona.",
+        subject_en="Winter news", body_en="The winter season begins.",
+    )  # fmt: skip
+    bodies = {}
+    for language in ("lv", "en"):
+        raw = prepare(campaign, language, "consent").personalise(
+            "janis@example.lv", "Jānis", "AbCdEfGhIjKlMnOp"
+        )
+        message = message_from_bytes(raw, policy=policy.default)
+        bodies[language] = (
+            text_body(message),
+            message.get_body(("html",)).get_content(),
+        )
+    for part in bodies["lv"]:
+        assert "Labdien!" in part
+        assert "Jānis" not in part and "Jāni" not in part and "Sveiki," not in part
+    assert all("Hello, Jānis!" in part for part in bodies["en"])

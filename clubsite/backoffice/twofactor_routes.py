@@ -3,6 +3,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from clubsite import unit_of_work
 from clubsite.backoffice.forms import TwoFactorCodeForm, TwoFactorRolesForm
 from clubsite.domain import Actor
 from clubsite.extensions import db, limiter
-from clubsite.staff import auth, service, twofactor
+from clubsite.staff import auth, recovery, service, twofactor
 from clubsite.staff.models import StaffUser
 from clubsite.urls import safe_next
 from clubsite.web import office
@@ -52,9 +53,11 @@ def login_code():
         return redirect(url_for("backoffice.login"))
     form = TwoFactorCodeForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        codes_left = None
         with unit_of_work.write(form) as outcome:
-            # A refusal keeps its failure count, the spent step and a lock (keeps_changes).
-            twofactor.check_login_code(user, form.code.data)
+            # A refusal keeps its failure count, the spent step and a lock (keeps_changes);
+            # a recovery code is spent in this transaction, the one that logs in.
+            codes_left = twofactor.check_login_code(user, form.code.data)
             auth.finish_second_factor(user)
         if isinstance(outcome.error, service.LoginLocked):
             # The lock is recorded; the waiting session ends in a short write of its own.
@@ -63,8 +66,30 @@ def login_code():
             flash(outcome.error.message, "error")
             return redirect(url_for("backoffice.login"))
         if outcome.ok:
+            if codes_left is not None:
+                _flash_codes_left(codes_left)
             return redirect(safe_next(form.next.data, url_for("backoffice.home")))
     return render_template("backoffice/twofactor/login_code.html", form=form)
+
+
+def _flash_codes_left(left):
+    """After a login with a recovery code: how many are left, and what to do when few are."""
+    flash(
+        ngettext(
+            "You logged in with a recovery code. %(num)d unused code is left.",
+            "You logged in with a recovery code. %(num)d unused codes are left.",
+            left,
+        ),
+        "warning" if left <= recovery.LOW_AFTER else "info",
+    )
+    if left <= recovery.LOW_AFTER:
+        flash(
+            _(
+                "Make new recovery codes on your two-factor sign-in page, or ask the club's "
+                "manager to reset two-factor sign-in if your phone is lost."
+            ),
+            "warning",
+        )
 
 
 @office.route("/account/two-factor", methods=["GET", "POST"])
@@ -75,7 +100,12 @@ def twofactor_setup():
     required = twofactor.is_required(user)
     if twofactor.is_enabled(user):
         return render_template(
-            "backoffice/twofactor/manage.html", form=TwoFactorCodeForm(), required=required
+            "backoffice/twofactor/manage.html",
+            form=TwoFactorCodeForm(),
+            renew_form=TwoFactorCodeForm(prefix="renew"),
+            required=required,
+            codes_left=recovery.remaining(user),
+            low_after=recovery.LOW_AFTER,
         )
     secret = twofactor.open_pending(user, session.get(PENDING_KEY))
     if secret is None:
@@ -84,11 +114,16 @@ def twofactor_setup():
     form = TwoFactorCodeForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
-            twofactor.enable(user, secret, form.code.data)
+            codes = twofactor.enable(user, secret, form.code.data)
             auth.log_in(user, second_factor_done=True)
         if outcome.ok:
             flash(_("Two-factor sign-in is on. Other sessions have been logged out."), "success")
-            return redirect(safe_next(form.next.data, url_for("backoffice.home")))
+            # Shown in this response only: the codes are stored hashed and never shown again.
+            return render_template(
+                "backoffice/twofactor/recovery_codes.html",
+                codes=codes,
+                next_url=safe_next(form.next.data, url_for("backoffice.home")),
+            )
     return render_template(
         "backoffice/twofactor/setup.html",
         form=form,
@@ -113,6 +148,27 @@ def twofactor_disable():
         else:
             flash(outcome.error.message, "error")
     return redirect(url_for("backoffice.twofactor_setup"))
+
+
+@office.route("/account/two-factor/recovery-codes", methods=["POST"])
+@requires("account")
+@limiter.limit("10 per minute", methods=["POST"])
+def twofactor_recovery_codes():
+    """Make a new set of recovery codes with a current app code; the old set stops working."""
+    user = current_user._get_current_object()
+    form = TwoFactorCodeForm(prefix="renew")
+    if not twofactor.is_enabled(user) or not form.validate_on_submit():
+        return redirect(url_for("backoffice.twofactor_setup"))
+    with unit_of_work.write(form) as outcome:
+        codes = twofactor.renew_recovery_codes(user, form.code.data)
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
+        return redirect(url_for("backoffice.twofactor_setup"))
+    return render_template(
+        "backoffice/twofactor/recovery_codes.html",
+        codes=codes,
+        next_url=url_for("backoffice.twofactor_setup"),
+    )
 
 
 @office.route("/staff/two-factor", methods=["GET", "POST"])
@@ -156,4 +212,9 @@ def twofactor_reset(public_id):
 @home_panel("account", _l("Two-factor sign-in"), "backoffice/panels/two_factor.html", order=98)
 def two_factor_panel(user):
     """Whether the staff member's logins need a code, with the way to change it."""
-    return {"enabled": twofactor.is_enabled(user)}
+    enabled = twofactor.is_enabled(user)
+    return {
+        "enabled": enabled,
+        "codes_left": recovery.remaining(user) if enabled else None,
+        "low_after": recovery.LOW_AFTER,
+    }

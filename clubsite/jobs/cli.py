@@ -24,7 +24,10 @@ def _names(job_names):
     try:
         registered_jobs(current_app, job_names)
     except KeyError as exc:
-        raise click.BadParameter(str(exc.args[0]), param_hint="--job") from None
+        known = ", ".join(job.name for job in registered_jobs(current_app))
+        raise click.BadParameter(
+            f"{exc.args[0]}; the jobs are: {known}", param_hint="--job"
+        ) from None
     return list(job_names) or None
 
 

@@ -21,7 +21,7 @@ from email.utils import formatdate
 from urllib.parse import quote, urlsplit
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 from markupsafe import escape
 
@@ -172,7 +172,9 @@ def prepare(newsletter, language, basis, *, subject_prefix=""):
         }
         text = render_template("email/newsletter.txt", body_text=content.to_text(body), **context)
         html = render_template("email/newsletter.html", body_html=content.to_html(body), **context)
-        greeting_named = _("Hello, %(name)s!", name="%(name)s")
+        # The mail-greeting context, as in every other mail: Latvian greets without the name
+        # ("Labdien!"), since its vocative ("Jāni") cannot be built from a raw first name.
+        greeting_named = pgettext("mail greeting", "Hello, %(name)s!", name="%(name)s")
         greeting_plain = _("Hello!")
     head = b"".join(
         [

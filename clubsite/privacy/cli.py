@@ -25,10 +25,26 @@ def cli():
 def retention(dry_run):
     """End purposes whose time is over and erase what no remaining purpose needs."""
     report = run_retention(dry_run=dry_run)
-    for line in report.lines():
+    for line in _retention_lines(report):
         click.echo(line)
-    verb = "would end" if dry_run else "ended"
-    click.echo(f"{verb} {len(report.ended)} purposes, erased {len(report.erased_members)} members")
+    ended, erased = ("would end", "would erase") if dry_run else ("ended", "erased")
+    click.echo(
+        f"{ended} {len(report.ended)} purposes, {erased} {len(report.erased_members)} members"
+    )
+
+
+def _retention_lines(report):
+    """One line per ended purpose, erased member and clean-up task, in the future on a dry run
+    (public ids and field names only)."""
+    if not report.dry_run:
+        return report.lines()
+    lines = [
+        f"{pid}: purpose {purpose} would end, would erase {', '.join(fields) or 'no fields'}"
+        for pid, purpose, fields in report.ended
+    ]
+    lines += [f"{pid}: member would be erased" for pid in report.erased_members]
+    lines += [f"{name}: {count} rows would be cleaned up" for name, count in report.tasks.items()]
+    return lines
 
 
 @cli.command("ropa")

@@ -1,4 +1,4 @@
-"""flask --app wsgi staff create|setup-link|unlock"""
+"""flask --app wsgi staff create|setup-link|unlock|reset-2fa"""
 
 import sys
 
@@ -6,8 +6,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from clubsite.domain import SYSTEM
 from clubsite.extensions import db
-from clubsite.staff import service
+from clubsite.privacy.roles import ROLES
+from clubsite.staff import service, twofactor
 
 
 @click.group("staff")
@@ -22,7 +24,8 @@ def cli():
     "roles",
     multiple=True,
     required=True,
-    help="admin, accountant, reception, marketing or staff",
+    type=click.Choice(list(ROLES)),
+    help="The staff member's role (may be repeated).",
 )
 @click.option("--name", default=None, help="Full name (default: the part of the email before @)")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
@@ -70,3 +73,23 @@ def unlock(email):
     service.unlock(user)
     db.session.commit()
     click.echo("Unlocked.")
+
+
+@cli.command("reset-2fa")
+@click.argument("email")
+@with_appcontext
+def reset_two_factor(email):
+    """Remove a staff member's two-factor sign-in (a lost phone): the secret, the recovery
+    codes and every session; they log in with their password and set it up anew."""
+    user = service.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no staff account with the email {email.strip().lower()}")
+    report = twofactor.reset(user, actor=SYSTEM, detail="cli")
+    db.session.commit()
+    if report.had_secret:
+        click.echo(f"Two-factor sign-in removed for {user.email}.")
+    else:
+        click.echo(f"{user.email} had no two-factor sign-in set up; nothing to remove.")
+    click.echo(f"Recovery codes deleted: {report.codes_removed} unused.")
+    click.echo(f"Sessions ended: {report.sessions_ended}.")
+    click.echo("They log in with their password and can set up two-factor sign-in again.")

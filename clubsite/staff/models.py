@@ -139,6 +139,21 @@ class SetupToken(db.Model):
     used_at = db.Column(db.DateTime(timezone=True))
 
 
+class RecoveryCode(db.Model):
+    """A one-time code for the login's second step without the phone (clubsite.staff.recovery).
+
+    Only a keyed hash of the code is kept; a used code keeps its row, with when it was used.
+    """
+
+    id = db.Column(db.Integer, primary_key=True)
+    staff_id = db.Column(
+        db.Integer, db.ForeignKey("staff_user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    used_at = db.Column(db.DateTime(timezone=True))
+
+
 class RoleSetting(db.Model):
     """Per-role security settings chosen by an admin (a missing row means the defaults)."""
 

@@ -280,8 +280,9 @@ def end_session(token):
 
 
 def end_all_sessions(user):
-    """Delete every session of a staff member (password change, deactivation)."""
-    db.session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
+    """Delete every session of a staff member (password change, deactivation); how many."""
+    ended = db.session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
+    return ended.rowcount
 
 
 def change_password(user, current_password, new_password):

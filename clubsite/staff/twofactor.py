@@ -10,6 +10,7 @@ import binascii
 import hmac
 import io
 import re
+from dataclasses import dataclass
 
 import pyotp
 import segno
@@ -24,7 +25,7 @@ from clubsite.extensions import db
 from clubsite.privacy import audit
 from clubsite.privacy.crypto import CryptoError, decrypt_field, encrypt_field
 from clubsite.privacy.roles import ROLES
-from clubsite.staff import service
+from clubsite.staff import recovery, service
 from clubsite.staff.models import RoleSetting
 
 TABLE = "staff_user"
@@ -118,7 +119,10 @@ def verify_code(user, code, *, now=None):
 
 
 def enable(user, secret, code, *, now=None):
-    """Turn two-factor sign-in on after the app has shown the right code for the new secret."""
+    """Turn two-factor sign-in on after the app has shown the right code for the new secret.
+
+    Returns the new recovery codes, to be shown once.
+    """
     step = _matching_step(secret, code, now or utcnow())
     if step is None:
         raise service.StaffError(MSG_WRONG_CODE, "code")
@@ -134,6 +138,14 @@ def enable(user, secret, code, *, now=None):
         fields=["totp_secret"],
         actor=Actor.staff(user),
     )
+    return recovery.generate(user, now=now)
+
+
+def renew_recovery_codes(user, code, *, now=None):
+    """A new set of recovery codes (the old set stops working), after a current app code."""
+    if not verify_code(user, code, now=now):
+        raise service.StaffError(MSG_WRONG_CODE, "code")
+    return recovery.generate(user, now=now)
 
 
 def disable(user, code, *, now=None):
@@ -148,33 +160,60 @@ def disable(user, code, *, now=None):
     audit.record(
         "staff.two_factor_disabled",
         subject=user.public_id,
-        fields=["totp_secret"],
+        fields=["totp_secret", "recovery_codes"],
         actor=Actor.staff(user),
     )
 
 
-def reset(user, *, actor=SYSTEM):
-    """Admin action for a lost phone: remove the secret; the staff member sets it up anew."""
-    _clear(user)
-    service.end_all_sessions(user)
+@dataclass(frozen=True)
+class ResetReport:
+    """What a reset removed."""
+
+    had_secret: bool
+    codes_removed: int  # unused recovery codes
+    sessions_ended: int
+
+
+def reset(user, *, actor=SYSTEM, detail=""):
+    """Admin action for a lost phone: remove the secret and the recovery codes and end the
+    staff member's sessions; they log in with the password and set it up anew."""
+    had_secret = is_enabled(user)
+    codes = _clear(user)
+    sessions = service.end_all_sessions(user)
     audit.record(
-        "staff.two_factor_reset", subject=user.public_id, fields=["totp_secret"], actor=actor
+        "staff.two_factor_reset",
+        subject=user.public_id,
+        fields=["totp_secret", "recovery_codes"],
+        detail=detail,
+        actor=actor,
     )
+    return ResetReport(had_secret, codes, sessions)
 
 
 def _clear(user):
+    """Remove the secret and the recovery codes; how many unused codes there were."""
     user.totp_secret = None
     user.totp_last_step = None
+    return recovery.remove_all(user)
 
 
 def check_login_code(user, code, *, now=None):
-    """The login's second step: a right code passes; wrong ones count towards a lock."""
+    """The login's second step: a right app code or an unused recovery code passes; wrong ones
+    count towards a lock, the same for both.
+
+    Returns None for an app code, or how many recovery codes are left after one was used (the
+    code is spent in the caller's transaction, the one that completes the login).
+    """
     now = now or utcnow()
     if service.locked_until(user.email, kind="code", now=now):
         raise service.LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
     if verify_code(user, code, now=now):
         service.clear_failures(user.email, kind="code")
-        return
+        return None
+    left = recovery.use(user, code, now=now) if is_enabled(user) else None
+    if left is not None:
+        service.clear_failures(user.email, kind="code")
+        return left
     if service.record_failure(user.email, user, kind="code", now=now):
         raise service.LoginLocked(_l("Too many failed attempts. Try again in a few minutes."))
     raise service.LoginFailed(MSG_WRONG_CODE, "code")
