@@ -140,7 +140,7 @@ def run_import(data, batch):
     from clubsite.members.import_files import read_table
 
     db.session.commit()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     table = read_table("members.csv", data)
     read = time.perf_counter()
     options = importer.check_options(("access", "fees"), {})
@@ -157,6 +157,7 @@ def run_import(data, batch):
         "plan s": planned - read,
         "write s": done - planned,
         "seconds": done - started,
+        "cpu s": time.process_time() - cpu,  # this process's own (the shared host's load aside)
         "longest transaction s": max(watch.spans),
         "transactions": len(watch.spans),
     }
@@ -347,6 +348,11 @@ def markdown(backend, results, written, rows, batch):
         f"{statistics.median(p['write s'] for p in phases):.2f} in "
         f"{phases[0]['batches']} batches; longest write transaction "
         f"{max(p['longest transaction s'] for p in phases) * 1000:.0f} ms."
+    )
+    cpu = statistics.median(p["cpu s"] for p in phases)
+    lines.append(
+        f"Import CPU (this process's own, median): {cpu:.2f} s, {rows / cpu:.0f} members per "
+        "CPU second."
     )
     other = results.get("other writer")
     if other:

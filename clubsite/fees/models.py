@@ -62,7 +62,7 @@ class Membership(db.Model):
     member_id = db.Column(
         db.Integer, db.ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    plan_id = db.Column(db.Integer, db.ForeignKey("plan.id"), nullable=False, index=True)
+    plan_id = db.Column(db.Integer, db.ForeignKey("plan.id"), nullable=False)  # see below
     starts_on = db.Column(db.Date, nullable=False)
     ends_on = db.Column(db.Date, nullable=False)  # valid until (inclusive): invoiced through
     # Valid until, as agreed by staff whatever the invoices say (a free month, a payment plan).
@@ -77,6 +77,11 @@ class Membership(db.Model):
     plan = db.relationship("Plan", lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
+    # Members per plan valid today (reports) and a segment's plan (newsletter), from the index
+    # alone; it also serves the foreign key's lookups by plan.
+    __table_args__ = (
+        db.Index("ix_membership_plan_member", "plan_id", "member_id", "starts_on", "ends_on"),
+    )
 
 
 class InvoiceCounter(db.Model):
@@ -93,11 +98,11 @@ class Invoice(db.Model):
     public_id = db.Column(db.String(36), nullable=False, unique=True, default=new_public_id)
     number = db.Column(db.String(16), nullable=False, unique=True)
     member_id = db.Column(db.Integer, db.ForeignKey("member.id", ondelete="SET NULL"), index=True)
-    membership_id = db.Column(
-        db.Integer, db.ForeignKey("membership.id", ondelete="SET NULL"), index=True
+    membership_id = db.Column(  # indexed: ix_invoice_membership_status_end
+        db.Integer, db.ForeignKey("membership.id", ondelete="SET NULL")
     )
     description = db.Column(db.String(120), nullable=False)  # the plan's name at issue time
-    issued_on = db.Column(db.Date, nullable=False, index=True)  # reports: invoiced per month
+    issued_on = db.Column(db.Date, nullable=False)  # reports: ix_invoice_issued_report
     period_start = db.Column(db.Date, nullable=False)
     period_end = db.Column(db.Date, nullable=False)
     due_on = db.Column(db.Date, nullable=False, index=True)
@@ -130,7 +135,11 @@ class Invoice(db.Model):
     __table_args__ = (
         # Idempotent generation: one invoice per membership and period.
         db.UniqueConstraint("membership_id", "period_start"),
+        # The lapse's daily "paid through the cutoff?" per membership, from the index alone.
+        db.Index("ix_invoice_membership_status_end", "membership_id", "status", "period_end"),
         db.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        # Reports: invoiced per month, read from the index alone (clubsite.reports.fees).
+        db.Index("ix_invoice_issued_report", "issued_on", "status", "amount_cents"),
     )
 
     @property
@@ -149,7 +158,7 @@ class Payment(db.Model):
     )
     amount_cents = db.Column(db.Integer, nullable=False)
     method = db.Column(db.String(10), nullable=False)
-    paid_on = db.Column(db.Date, nullable=False, index=True)  # reports: paid per month
+    paid_on = db.Column(db.Date, nullable=False)  # reports: ix_payment_paid_report
     recorded_by = db.Column(db.String(36), nullable=False)  # staff public id
     recorded_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     # A direct debit the debtor's bank sent back: the payment stays on record but counts no more.
@@ -157,7 +166,11 @@ class Payment(db.Model):
 
     invoice = db.relationship("Invoice", back_populates="payments")
 
-    __table_args__ = (db.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+    __table_args__ = (
+        db.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        # Reports: paid per month and channel, read from the index alone (clubsite.reports.fees).
+        db.Index("ix_payment_paid_report", "paid_on", "method", "returned_on", "amount_cents"),
+    )
 
 
 class MembershipPause(db.Model):

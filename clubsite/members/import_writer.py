@@ -37,7 +37,7 @@ from clubsite.privacy.models import (
     MemberNameToken,
     MemberPurpose,
 )
-from clubsite.privacy.normalize import name_prefixes, normalize_code_for_index
+from clubsite.privacy.normalize import name_prefixes
 from clubsite.privacy.purposes import FIELDS, PURPOSES
 
 PURPOSE_FIELDS = {purpose_id: p.fields for purpose_id, p in PURPOSES.items()}
@@ -115,8 +115,9 @@ class CardNumbers:
         while True:
             body = cards.PREFIX + str(secrets.randbelow(10**digits)).zfill(digits)
             number = body + cards.luhn_digit(body)
-            # store.index_value("card_number", number), with the ring in hand
-            digest = blind_index(self.ring, "card_number", normalize_code_for_index(number))
+            # store.index_value("card_number", number) with the ring in hand; the number is
+            # digits only, so normalize_code_for_index would return it unchanged.
+            digest = blind_index(self.ring, "card_number", number)
             if digest not in self.taken:
                 self.taken.add(digest)
                 return number, digest

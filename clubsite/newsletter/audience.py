@@ -19,7 +19,6 @@ clubsite.privacy.consent.fold_state, so the compose page stays quick at 100,000 
 
 from collections import Counter
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select
@@ -45,7 +44,6 @@ EXCLUDED = (
     "no_newsletter_email",
 )
 CHUNK = 500
-STOP_KINDS = ("withdrawn", "objected")
 
 
 class Recipient(NamedTuple):
@@ -82,44 +80,56 @@ def consent_states(purpose_id=PURPOSE, member_ids=None):
     """A subquery of (member_id, state) for every member with ledger events for the purpose.
 
     Exactly clubsite.privacy.consent.fold_state, computed by the database for all members at
-    once (two passes over the ledger): only events after the last withdrawal or objection
-    count; the first 'given' among them makes the consent pending, and a 'confirmed' after that
-    makes it active (a later 'given' keeps it active). Without a 'given' the last withdrawal or
-    objection stands. tests/newsletter/test_audience.py checks it against fold_state.
+    once: only events after the last withdrawal or objection (the stop) count; the first
+    'given' among them makes the consent pending, and a 'confirmed' after that makes it active
+    (a later 'given' keeps it active). Without a 'given' the last withdrawal or objection
+    stands. tests/newsletter/test_audience.py checks it against fold_state.
+
+    One pass over the ledger gives each member's last withdrawal, last objection, first and
+    last 'given' and last 'confirmed'. The first 'given' after the stop is the first 'given' of
+    all unless that one came before the stop; only then (someone who opted in again after
+    withdrawing) is it looked up, for that member alone, along the ledger's index.
     """
     event = ConsentEvent
 
-    def ledger(*columns):
-        query = select(event.member_id, *columns).where(event.purpose == purpose_id)
-        if member_ids is not None:
-            query = query.where(event.member_id.in_(member_ids))
-        return query
+    def last(kind):
+        return func.max(case((event.kind == kind, event.id)))
 
-    last_stop = func.max(case((event.kind.in_(STOP_KINDS), event.id)))
-    stops = ledger(last_stop.label("stop_id")).group_by(event.member_id).subquery()
-    after = (
-        ledger(
-            func.min(case((event.kind == "given", event.id))).label("given_id"),
-            func.max(case((event.kind == "confirmed", event.id))).label("confirmed_id"),
+    per_member = select(
+        event.member_id,
+        func.coalesce(last("withdrawn"), 0).label("withdrawn_id"),
+        func.coalesce(last("objected"), 0).label("objected_id"),
+        func.min(case((event.kind == "given", event.id))).label("first_given_id"),
+        last("given").label("last_given_id"),
+        last("confirmed").label("confirmed_id"),
+    ).where(event.purpose == purpose_id)
+    if member_ids is not None:
+        per_member = per_member.where(event.member_id.in_(member_ids))
+    ids = per_member.group_by(event.member_id).subquery()
+    withdrew_last = ids.c.withdrawn_id > ids.c.objected_id
+    stop = case((withdrew_last, ids.c.withdrawn_id), else_=ids.c.objected_id)  # 0: none
+    later = aliased(ConsentEvent)
+    first_given_after_stop = case(
+        (ids.c.first_given_id > stop, ids.c.first_given_id),
+        else_=select(func.min(later.id))
+        .where(
+            later.member_id == ids.c.member_id,
+            later.purpose == purpose_id,
+            later.kind == "given",
+            later.id > stop,
         )
-        .join(stops, stops.c.member_id == event.member_id)
-        .where(event.id > func.coalesce(stops.c.stop_id, 0))
-        .group_by(event.member_id)
-        .subquery()
+        .scalar_subquery(),
     )
-    stop_event = aliased(ConsentEvent)
+    # Nested CASEs, not AND: the look-up runs only for members with a 'given' after the stop.
     state = case(
-        (and_(after.c.given_id.is_not(None), after.c.confirmed_id > after.c.given_id), "active"),
-        (after.c.given_id.is_not(None), "pending"),
-        (stop_event.id.is_not(None), stop_event.kind),
+        (
+            ids.c.last_given_id > stop,
+            case((ids.c.confirmed_id > first_given_after_stop, "active"), else_="pending"),
+        ),
+        (stop > 0, case((withdrew_last, "withdrawn"), else_="objected")),
         else_="none",
     )
-    return (
-        select(stops.c.member_id, state.label("state"))
-        .outerjoin(after, after.c.member_id == stops.c.member_id)
-        .outerjoin(stop_event, stop_event.id == stops.c.stop_id)
-        .subquery()
-    )
+    return select(ids.c.member_id, state.label("state")).subquery()
 
 
 def _candidates_query(now, member_ids=None, narrow=()):
@@ -134,7 +144,7 @@ def _candidates_query(now, member_ids=None, narrow=()):
         or_(access.ends_at.is_(None), access.ends_at > now),
     )
     query = (
-        select(
+        select(  # in this order: judge() unpacks the rows by position
             Member.id,
             Member.public_id,
             Member.language,
@@ -157,18 +167,33 @@ def _candidates_query(now, member_ids=None, narrow=()):
     return query
 
 
-def decide(row, about_existing_services):
-    """The reason a candidate is included or left out (before the suppression check)."""
-    state = row.state or "none"
-    if "email" not in row.fields.split(",") or row.email_enc is None:
+def decide(state, gives_email, email_enc, legal_basis, access_id, about_existing_services):
+    """The reason a candidate is included or left out (before the suppression check), from the
+    candidate's columns: ledger state, whether its enrolment's fields hold the address, the
+    address, the enrolment's legal basis and its ongoing access enrolment (or None)."""
+    state = state or "none"
+    if not gives_email or email_enc is None:
         return "no_newsletter_email"
     if state == "active":
         return "consent"
     if state in ("pending", "withdrawn", "objected"):
         return state
-    if row.legal_basis != "legitimate_interest" or row.access_id is None:
+    if legal_basis != "legitimate_interest" or access_id is None:
         return "not_current_member"
     return "soft_opt_in" if about_existing_services else "not_this_newsletter"
+
+
+def _field_check(name):
+    """fields text -> whether it lists `name`; an audience has only a few distinct texts."""
+    known = {}
+
+    def check(fields):
+        found = known.get(fields)
+        if found is None:
+            found = known[fields] = name in fields.split(",")
+        return found
+
+    return check
 
 
 def select_audience(newsletter, *, member_ids=None, now=None, addresses=False, narrow=()):
@@ -209,44 +234,53 @@ def fetch_candidates(*, member_ids=None, now=None, narrow=()):
 
 def judge(candidates, about_existing_services, *, addresses=False):
     """Decide each candidate. Only included members' addresses are decrypted, and only when
-    there is a suppression list to check them against or the sender needs them (addresses)."""
+    there is a suppression list to check them against or the sender needs them (addresses).
+    An included address that cannot be decrypted (damaged, noted) can be neither checked nor
+    mailed: it counts as no newsletter address.
+
+    Rows are unpacked by position (the columns of _candidates_query, in order): for an audience
+    of tens of thousands, reading a row's columns by name costs more than deciding it."""
     rows, suppressed, undeliverable = candidates
     audience = Audience()
     counts = audience.counts
     included = []
+    gives_email, gives_name = _field_check("email"), _field_check("first_name")
     for row in rows:
-        reason = decide(row, about_existing_services)
-        if reason in INCLUDED and undeliverable and row.email_bidx in undeliverable:
-            reason = "undeliverable"
+        member_id, public_id, language, email_enc, name_enc, email_bidx, basis, fields = row[:8]
+        state, access_id = row[8], row[9]
+        reason = decide(
+            state, gives_email(fields), email_enc, basis, access_id, about_existing_services
+        )
         if reason in INCLUDED:
-            included.append((row, reason))
+            if undeliverable and email_bidx in undeliverable:
+                counts["undeliverable"] += 1
+                continue
+            included.append((member_id, public_id, language, email_enc, name_enc, fields, reason))
         else:
             counts[reason] += 1
     check = bool(suppressed)
-    email_only = ["email"] if addresses or check else []
+    # The key ring is looked up once for the whole audience, not per address.
+    read_email = store.reader("email") if addresses or check else None
+    read_name = store.reader("first_name") if addresses else None
+    suppression_hash = consent.address_hasher() if check else None
     recipients = audience.recipients
-    for row, reason in included:
-        greet = addresses and "first_name" in row.fields.split(",")
-        values = _read_row(row, email_only + ["first_name"] if greet else email_only)
-        if check and consent.address_hash(values["email"]) in suppressed:
-            counts["suppressed"] += 1
-            continue
+    for member_id, public_id, language, email_enc, name_enc, fields, reason in included:
+        email = None
+        if read_email is not None:
+            email = read_email(public_id, email_enc)
+            if email is None:
+                counts["no_newsletter_email"] += 1
+                continue
+            if check and suppression_hash(email) in suppressed:
+                counts["suppressed"] += 1
+                continue
+        name = None
+        if read_name is not None and gives_name(fields):
+            name = read_name(public_id, name_enc)
         counts[reason] += 1
-        email = values.get("email") if addresses else None
-        recipients.append(
-            Recipient(row.id, row.public_id, email, values.get("first_name"), row.language, reason)
-        )
+        email = email if addresses else None
+        recipients.append(Recipient(member_id, public_id, email, name, language, reason))
     return audience
-
-
-def _read_row(row, names):
-    """Decrypt some of a candidate's fields (email, first name) from the selected columns."""
-    if not names:
-        return {}
-    stub = SimpleNamespace(
-        public_id=row.public_id, email_enc=row.email_enc, first_name_enc=row.first_name_enc
-    )
-    return store.read(stub, names)
 
 
 def _suppressed_hashes():

@@ -19,7 +19,7 @@ from clubsite.extensions import db
 from clubsite.newsletter import content, frame, segments
 from clubsite.newsletter.audience import select_audience
 from clubsite.newsletter.message import prepare
-from clubsite.newsletter.models import LANGUAGES, Delivery, Newsletter, new_delivery_id
+from clubsite.newsletter.models import LANGUAGES, Delivery, Newsletter, new_delivery_ids
 from clubsite.privacy import audit
 from clubsite.privacy.validation import ValidationError, clean_text
 
@@ -178,12 +178,13 @@ def _insert_deliveries(newsletter, recipients, languages, now):
     stamp_type = Delivery.__table__.c.next_attempt_at.type.dialect_impl(dialect)
     stamp = (stamp_type.bind_processor(dialect) or (lambda value: value))(now)
     first = languages[0]
+    campaign = newsletter.id
     rows = [
         (
-            new_delivery_id(), newsletter.id, r.member_id,
+            public_id, campaign, r.member_id,
             r.language if r.language in languages else first, r.basis, "queued", 0, stamp,
         )
-        for r in recipients
+        for public_id, r in zip(new_delivery_ids(len(recipients)), recipients, strict=True)
     ]  # fmt: skip
     connection.exec_driver_sql(INSERT_DELIVERY[dialect.paramstyle], rows)
     return len(rows)

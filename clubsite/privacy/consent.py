@@ -116,7 +116,13 @@ def state(member, purpose_id):
 
 def address_hash(email):
     """The keyed hash under which an address is suppressed."""
-    return blind_index(fields.ring(), "suppress", normalize_email_for_index(email))
+    return address_hasher()(email)
+
+
+def address_hasher():
+    """address_hash for many addresses (a newsletter audience): the key ring looked up once."""
+    key_ring = fields.ring()
+    return lambda email: blind_index(key_ring, "suppress", normalize_email_for_index(email))
 
 
 def suppress(email, reason):

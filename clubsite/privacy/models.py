@@ -63,6 +63,10 @@ class MemberNameToken(db.Model):
     )
     token = db.Column(db.LargeBinary(16), primary_key=True, index=True)
 
+    # On SQLite the primary key is the table (no rowid): deleting a member's tokens changes two
+    # b-trees, not three, and the token index holds the member id (migration b11a1dx00001).
+    __table_args__ = {"sqlite_with_rowid": False}
+
 
 class MemberPurpose(db.Model):
     """A member's enrolment in one purpose: on which basis, from where, using which fields."""
@@ -75,8 +79,8 @@ class MemberPurpose(db.Model):
     legal_basis = db.Column(db.String(24), nullable=False)
     source = db.Column(db.String(16), nullable=False)  # signup, staff, import, self-service
     fields = db.Column(db.String(200), nullable=False, default="")  # comma-separated field names
-    # Indexed for the reports' "joined per month" (clubsite.reports.members).
-    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    # Indexed with the purpose for the reports' "joined per month" (clubsite.reports.members).
+    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     # When the purpose's activity ends (membership end, booking date); None while ongoing.
     ends_at = db.Column(db.DateTime(timezone=True))
     # After this moment the purpose's data may no longer be kept (retention erases it).
@@ -84,7 +88,10 @@ class MemberPurpose(db.Model):
 
     member = db.relationship("Member", back_populates="purposes")
 
-    __table_args__ = (db.UniqueConstraint("member_id", "purpose"),)
+    __table_args__ = (
+        db.UniqueConstraint("member_id", "purpose"),
+        db.Index("ix_member_purpose_purpose_started", "purpose", "started_at", "member_id"),
+    )
 
     @property
     def field_list(self):
@@ -128,7 +135,11 @@ class ConsentEvent(db.Model):
     # member had no address left.
     address_hash = db.Column(db.LargeBinary(16), index=True)
 
-    __table_args__ = (db.Index("ix_consent_event_member_purpose", "member_id", "purpose", "id"),)
+    __table_args__ = (
+        db.Index("ix_consent_event_member_purpose", "member_id", "purpose", "id"),
+        # Reports: opt-ins and withdrawals per month (clubsite.reports.newsletter).
+        db.Index("ix_consent_event_purpose_kind_at", "purpose", "kind", "at"),
+    )
 
 
 class ErasureJournal(db.Model):

@@ -11,7 +11,7 @@ turns each key into the local day, month or hour it stands for.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, select
 
 from clubsite.extensions import db
 from clubsite.i18n import CLUB_TZ
@@ -77,11 +77,30 @@ def local_bucket(column, unit):
     return Bucket(expr, unit, False)
 
 
-def date_month(column):
-    """The month ('2026-03') of a DATE column (dates are local already)."""
-    if dialect() == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.substr(column, 1, 7)  # SQLite stores dates as 'YYYY-MM-DD'
+def counts_per_month(column, months, cases, *where):
+    """{(month, case key): count} of rows whose timestamp `column` (UTC) falls in each local
+    month, for each case (key -> list of conditions), in one statement.
+
+    Each count is its own scalar subquery over the local month's exact UTC bounds, so it is an
+    index range count (an index that starts with the cases' equality columns and then `column`)
+    with no GROUP BY to sort, the same on both databases; rows whose month is known come back
+    as one row of counts, never one row per member.
+    """
+    keys, counts = [], []
+    for case_key, conditions in cases.items():
+        for month in months:
+            start, end = month_start_utc(month), month_start_utc(next_month(month))
+            count = select(func.count()).where(*conditions, *where, column >= start, column < end)
+            keys.append((month, case_key))
+            counts.append(count.scalar_subquery())
+    if not counts:
+        return {}
+    return dict(zip(keys, db.session.execute(select(*counts)).one(), strict=True))
+
+
+def month_of(day):
+    """The month key ('2026-03') of a date the database returned (a date, or ISO text)."""
+    return day.strftime("%Y-%m") if hasattr(day, "strftime") else str(day)[:7]
 
 
 def seconds_between(start, end):

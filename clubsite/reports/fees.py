@@ -17,7 +17,7 @@ from clubsite.fees.invoices import overdue_query
 from clubsite.fees.models import COLLECTION_METHOD, Invoice, Payment
 from clubsite.i18n import today_local
 from clubsite.reports import cells
-from clubsite.reports.buckets import date_month, month_first_day, next_month
+from clubsite.reports.buckets import month_first_day, month_of, next_month
 from clubsite.reports.cells import Section
 from clubsite.reports.labels import month_label
 
@@ -39,15 +39,28 @@ def _days(filters):
     return month_first_day(filters.first), month_first_day(next_month(filters.last))
 
 
+def _per_month(rows):
+    """{month: (count, sum)} from (day, count, sum) rows grouped by a DATE column itself.
+
+    Grouped by the day, not by its month text: along the date's index (see the models) the
+    database then streams the groups, where a GROUP BY of an expression sorts every row first.
+    """
+    out = defaultdict(lambda: (0, 0))
+    for day, n, total in rows:
+        month = month_of(day)
+        old_n, old_total = out[month]
+        out[month] = (old_n + n, old_total + (total or 0))
+    return dict(out)
+
+
 def _invoiced(filters):
     first, end = _days(filters)
-    month = date_month(Invoice.issued_on)
     rows = db.session.execute(
-        select(month, func.count(), func.sum(Invoice.amount_cents))
-        .where(Invoice.status != "void", Invoice.issued_on >= first, Invoice.issued_on < end)
-        .group_by(month)
+        select(Invoice.issued_on, func.count(), func.sum(Invoice.amount_cents))
+        .where(Invoice.issued_on >= first, Invoice.issued_on < end, Invoice.status != "void")
+        .group_by(Invoice.issued_on)
     ).all()
-    return {key: (n, total) for key, n, total in rows}
+    return _per_month(rows)
 
 
 def _paid_by_method(filters):
@@ -60,25 +73,32 @@ def _paid_by_method(filters):
 
 def _payments(filters):
     first, end = _days(filters)
-    month = date_month(Payment.paid_on)
     rows = db.session.execute(
-        select(month, Payment.method, func.count(), func.sum(Payment.amount_cents))
-        .where(Payment.returned_on.is_(None), Payment.paid_on >= first, Payment.paid_on < end)
-        .group_by(month, Payment.method)
+        select(Payment.paid_on, Payment.method, func.count(), func.sum(Payment.amount_cents))
+        .where(Payment.paid_on >= first, Payment.paid_on < end, Payment.returned_on.is_(None))
+        .group_by(Payment.paid_on, Payment.method)
     ).all()
-    return rows
+    summed = defaultdict(lambda: [0, 0])
+    for day, method, n, total in rows:
+        key = summed[(month_of(day), method)]
+        key[0] += n
+        key[1] += total or 0
+    return [(month, method, n, total) for (month, method), (n, total) in summed.items()]
 
 
 def _overdue(filters, today):
     first, end = _days(filters)
     overdue = overdue_query(today).order_by(None).subquery()
-    month = date_month(overdue.c.due_on)
     rows = db.session.execute(
-        select(month, func.count(), func.sum(overdue.c.amount_cents - overdue.c.paid_cents))
+        select(
+            overdue.c.due_on,
+            func.count(),
+            func.sum(overdue.c.amount_cents - overdue.c.paid_cents),
+        )
         .where(overdue.c.due_on >= first, overdue.c.due_on < end)
-        .group_by(month)
+        .group_by(overdue.c.due_on)
     ).all()
-    return {key: (n, total) for key, n, total in rows}
+    return _per_month(rows)
 
 
 def totals(filters, today=None):

@@ -6,8 +6,6 @@ after their member was erased (they stay, detached, as proof), so the monthly fi
 complete. No open or click tracking exists, so none is reported.
 """
 
-from collections import defaultdict
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
@@ -16,7 +14,7 @@ from clubsite.i18n import format_date
 from clubsite.newsletter.models import Delivery, Newsletter
 from clubsite.privacy.models import ConsentEvent
 from clubsite.reports import cells
-from clubsite.reports.buckets import local_bucket, month_start_utc, next_month
+from clubsite.reports.buckets import counts_per_month, month_start_utc, next_month
 from clubsite.reports.cells import Section
 from clubsite.reports.labels import month_label
 
@@ -94,19 +92,10 @@ def campaigns(filters):
 
 def consents(filters):
     """Opt-ins, withdrawals and objections per month, from the consent ledger."""
-    bucket = local_bucket(ConsentEvent.at, "month")
-    rows = db.session.execute(
-        select(bucket.expr, ConsentEvent.kind, func.count())
-        .where(
-            ConsentEvent.purpose == PURPOSE,
-            ConsentEvent.kind.in_(LEDGER_KINDS),
-            *_range(ConsentEvent.at, filters),
-        )
-        .group_by(bucket.expr, ConsentEvent.kind)
-    ).all()
-    counts = defaultdict(int)
-    for key, kind, number in rows:
-        counts[(bucket.local(key), kind)] += number
+    cases = {
+        kind: [ConsentEvent.purpose == PURPOSE, ConsentEvent.kind == kind] for kind in LEDGER_KINDS
+    }
+    counts = counts_per_month(ConsentEvent.at, filters.months, cases)
     return Section(
         key="consents",
         title=_l("Opt-ins and withdrawals per month"),
