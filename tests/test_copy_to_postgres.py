@@ -99,6 +99,25 @@ def test_copy_to_an_empty_postgres_keeps_every_row(app, runner, make_staff, empt
     finally:
         engine.dispose()
     assert new_id == max(row[0] for row in source["member"]) + 1
+    # The copy was analysed: the planner knows the tables' sizes and their columns' values
+    # (pg_class.reltuples is -1 before a table's first ANALYZE).
+    assert _planner_statistics(empty_postgres, "member") == (len(target["member"]), True)
+
+
+def _planner_statistics(url, table):
+    """(rows the planner counts in the table, whether it has column statistics for it)."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            reltuples = conn.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}
+            ).scalar_one()
+            has_stats = conn.execute(
+                sa.text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return int(reltuples), has_stats > 0
 
 
 def test_copy_to_refuses_a_database_that_is_not_empty(app, runner, empty_postgres):

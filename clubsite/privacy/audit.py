@@ -13,6 +13,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
+from json.encoder import encode_basestring_ascii as _json_str  # json.dumps of a str
 
 from flask import current_app
 from flask_sqlalchemy.session import Session
@@ -70,6 +71,35 @@ def chain_hash(values, key):
     return hmac.new(key, canonical(values).encode(), hashlib.sha256).hexdigest()
 
 
+def _chain(events, prev, key):
+    """(the events as rows with their prev_hash and hash, the last hash), hashed as chain_hash
+    does but for a batch: one keyed HMAC copied per event, and the values a bulk run repeats
+    (time, actor, action, fields, detail) encoded once per batch, not once per event."""
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    heads, tails = {}, {}  # the canonical list's JSON before and after the subject
+    rows = []
+    for values in events:
+        first = (values["at"], values["actor_type"], values["actor_id"], values["action"])
+        head = heads.get(first)
+        if head is None:
+            at = as_utc(first[0]).astimezone(UTC).isoformat()
+            head = heads[first] = json.dumps([at, *first[1:]], separators=(",", ":"))[:-1]
+        last = (values["fields"], values["detail"])
+        tail = tails.get(last)
+        if tail is None:
+            tail = tails[last] = json.dumps(last, separators=(",", ":"))[1:-1]
+        # The same text as canonical(values): a hex hash needs no JSON escaping.
+        subject = values["subject_id"]
+        subject = _json_str(subject) if type(subject) is str else json.dumps(subject)
+        text = f'{head},{subject},{tail},"{prev}"]'
+        digest = base.copy()
+        digest.update(text.encode())
+        row = {**values, "prev_hash": prev}
+        row["hash"] = prev = digest.hexdigest()
+        rows.append(row)
+    return rows, prev
+
+
 def audit_key():
     """The audit key of the running app, as bytes."""
     return current_app.config["AUDIT_KEY"].encode()
@@ -124,12 +154,7 @@ def append(session, events):
     if prev is None:
         session.execute(insert(AuditHead).values(id=1, hash=GENESIS))
         prev = GENESIS
-    key = audit_key()
-    rows = []
-    for values in events:
-        row = {**values, "prev_hash": prev}
-        row["hash"] = prev = chain_hash(row, key)
-        rows.append(row)
+    rows, prev = _chain(events, prev, audit_key())
     session.execute(insert(AuditEvent.__table__), rows)  # plain rows: no ORM work per event
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
     return prev

@@ -80,6 +80,37 @@ def test_intact_log_verifies(app, runner):
     assert result.output.strip() == f"audit log intact: {len(ids)} events"
 
 
+def test_a_batch_is_chained_as_each_event_alone(app, runner):
+    """record_many's batch (repeated time, actor and action; subjects, field names and details
+    that differ, non-ASCII and None among them) is hashed exactly as chain_hash hashes one
+    stored event, link by link from the head, and verifies."""
+    _add_events(2)
+    staff = Actor.staff("00000000-0000-4000-8000-000000000001")
+    audit.record_many(
+        "test.batch",
+        [("s-1", ["phone", "email"]), ("s-2", (), 'ē/š "x"'), (None, ["card_number"])],
+        actor=staff,
+        detail="grace",
+    )
+    audit.record_many("test.other", [("s-3", ())], actor=Actor.system())
+    db.session.commit()
+    key = audit.audit_key()
+    rows = _rows()
+    assert [(r["subject_id"], r["fields"], r["detail"]) for r in rows[2:]] == [
+        ("s-1", "email,phone", "grace"),
+        ("s-2", "", 'ē/š "x"'),
+        (None, "card_number", "grace"),
+        ("s-3", "", ""),
+    ]
+    prev = GENESIS
+    for row in rows:
+        assert row["prev_hash"] == prev
+        assert row["hash"] == audit.chain_hash(row, key)
+        prev = row["hash"]
+    assert audit.head_hash() == prev
+    assert _verify(runner).exit_code == 0
+
+
 def test_empty_log_verifies(app, runner):
     """A log with no event yet is intact (nothing to check, and the head is the genesis)."""
     result = _verify(runner)
