@@ -28,10 +28,12 @@ from clubsite.privacy.models import (
     MemberPurpose,
     Suppression,
 )
+from clubsite.privacy.policy_review import PolicyReview
 from clubsite.public.models import UsedToken
 from clubsite.registers.models import Breach, Complaint, SubjectRequest
 from clubsite.staff.models import (
     LoginThrottle,
+    RecoveryCode,
     RoleSetting,
     SetupToken,
     StaffSession,
@@ -81,4 +83,6 @@ __all__ = [
     "StatementLine",
     "DamagedValue",
     "PreparedExport",
+    "PolicyReview",
+    "RecoveryCode",
 ]
