@@ -11,6 +11,7 @@ in each role's home page (see Crawl; CLUBSITE_A11Y_EVERY_ROLE=1 checks every pag
 """
 
 import os
+import shutil
 import time
 from collections import defaultdict
 from datetime import timedelta
@@ -39,6 +40,15 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 MAX_PAGES_PER_ROLE = 100  # a guard against a crawl that runs away
 EVERY_ROLE = os.environ.get("CLUBSITE_A11Y_EVERY_ROLE") == "1"
+
+
+@pytest.fixture
+def database_url(tmp_path, sqlite_template):
+    """SQLite only: the crawl checks markup, which is the same on both databases (each page's
+    behaviour on PostgreSQL is checked by its own tests), and the crawl is the suite's longest."""
+    path = tmp_path / "clubsite.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
