@@ -196,6 +196,31 @@ def _field_check(name):
     return check
 
 
+def _reasons(about_existing_services):
+    """decide() for one audience, remembered per distinct input: it depends only on the ledger
+    state, the enrolment's fields and legal basis and whether the address and an ongoing access
+    enrolment exist, and an audience has only a handful of those combinations."""
+    gives_email = _field_check("email")
+    known = {}
+    marker = b""  # decide() only asks whether the address is there
+
+    def reason_of(state, fields, no_email, basis, no_access):
+        key = (state, fields, no_email, basis, no_access)
+        reason = known.get(key)
+        if reason is None:
+            reason = known[key] = decide(
+                state,
+                gives_email(fields),
+                None if no_email else marker,
+                basis,
+                None if no_access else 0,
+                about_existing_services,
+            )
+        return reason
+
+    return reason_of
+
+
 def select_audience(newsletter, *, member_ids=None, now=None, addresses=False, narrow=()):
     """The newsletter's lawful audience now (optionally only among member_ids, and only those
     meeting the `narrow` conditions of its segment), with reasons."""
@@ -224,10 +249,12 @@ def fetch_candidates(*, member_ids=None, now=None, narrow=()):
     # On the session's connection, past the ORM: its layer nearly doubles the time for the
     # tens of thousands of plain rows of a large audience (bench/segment_bench.py).
     connection = db.session.connection()
+    # all() fetches each chunk in one go: iterating the result fetches row by row, which costs
+    # about as much as running the query.
     rows = [
         row
         for chunk in chunks
-        for row in connection.execute(_candidates_query(now, chunk, tuple(narrow)))
+        for row in connection.execute(_candidates_query(now, chunk, tuple(narrow))).all()
     ]
     return rows, _suppressed_hashes(), _undeliverable_indexes()
 
@@ -243,28 +270,24 @@ def judge(candidates, about_existing_services, *, addresses=False):
     rows, suppressed, undeliverable = candidates
     audience = Audience()
     counts = audience.counts
-    included = []
-    gives_email, gives_name = _field_check("email"), _field_check("first_name")
-    for row in rows:
-        member_id, public_id, language, email_enc, name_enc, email_bidx, basis, fields = row[:8]
-        state, access_id = row[8], row[9]
-        reason = decide(
-            state, gives_email(fields), email_enc, basis, access_id, about_existing_services
-        )
-        if reason in INCLUDED:
-            if undeliverable and email_bidx in undeliverable:
-                counts["undeliverable"] += 1
-                continue
-            included.append((member_id, public_id, language, email_enc, name_enc, fields, reason))
-        else:
-            counts[reason] += 1
+    recipients = audience.recipients
+    gives_name = _field_check("first_name")
     check = bool(suppressed)
     # The key ring is looked up once for the whole audience, not per address.
     read_email = store.reader("email") if addresses or check else None
     read_name = store.reader("first_name") if addresses else None
     suppression_hash = consent.address_hasher() if check else None
-    recipients = audience.recipients
-    for member_id, public_id, language, email_enc, name_enc, fields, reason in included:
+    reason_of = _reasons(about_existing_services)
+    for row in rows:
+        (member_id, public_id, language, email_enc, name_enc, email_bidx, basis, fields, state,
+         access_id) = row  # fmt: skip
+        reason = reason_of(state, fields, email_enc is None, basis, access_id is None)
+        if reason not in INCLUDED:
+            counts[reason] += 1
+            continue
+        if undeliverable and email_bidx in undeliverable:
+            counts["undeliverable"] += 1
+            continue
         email = None
         if read_email is not None:
             email = read_email(public_id, email_enc)
@@ -274,11 +297,12 @@ def judge(candidates, about_existing_services, *, addresses=False):
             if check and suppression_hash(email) in suppressed:
                 counts["suppressed"] += 1
                 continue
+            if not addresses:
+                email = None
         name = None
         if read_name is not None and gives_name(fields):
             name = read_name(public_id, name_enc)
         counts[reason] += 1
-        email = email if addresses else None
         recipients.append(Recipient(member_id, public_id, email, name, language, reason))
     return audience
 
