@@ -6,13 +6,11 @@ The booking form and the cancel page carry what the visitor typed or their link:
 every page here (clubsite.security).
 """
 
-import hashlib
-import hmac
 import threading
 from collections import OrderedDict
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -21,23 +19,11 @@ from clubsite.bookings import online, online_mails, week
 from clubsite.bookings.errors import BookingError
 from clubsite.bookings.forms import OnlineBookingForm
 from clubsite.bookings.times import parse_day
-from clubsite.extensions import client_address, limiter
+from clubsite.extensions import limiter
 from clubsite.i18n import current_language, to_local, today_local
 from clubsite.public import bp, limits
 from clubsite.web.forms import EmptyForm
 from clubsite.web.params import FIRST_DAY, LAST_DAY
-
-BOOK_PER_CLIENT = "10 per hour"
-BOOK_PER_CONTACT = "5 per hour"
-
-
-def contact_key():
-    """The typed phone or email as a keyed hash, so the limiter's storage holds no contact."""
-    typed = (request.form.get("contact") or "").strip().lower()
-    if not typed:
-        return "client:" + client_address()
-    secret = current_app.config["SECRET_KEY"].encode()
-    return "contact:" + hmac.new(secret, typed[:300].encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _week_arg():
@@ -105,8 +91,8 @@ def _halls_html(inputs):
 
 
 @bp.route("/rezervet/zale/<hall>", methods=["GET", "POST"])
-@limiter.limit(BOOK_PER_CLIENT, methods=["POST"])
-@limiter.limit(BOOK_PER_CONTACT, key_func=contact_key, methods=["POST"])
+@limiter.limit(limits.BOOK_PER_CLIENT, methods=["POST"])
+@limiter.limit(limits.BOOK_PER_CONTACT, key_func=limits.contact_key, methods=["POST"])
 def booking_form(hall):
     """Book one free slot of a hall: a name and a phone or email, nothing pre-ticked."""
     chosen = online.online_hall(hall)

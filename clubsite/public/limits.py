@@ -15,13 +15,28 @@ CONFIRM_PER_CLIENT = "30 per hour"
 CONFIRM_PER_LINK = "10 per hour"
 
 
-def address_key():
-    """The typed email (or phone) as a keyed hash, so the limiter's storage holds no address."""
-    typed = (request.form.get("email") or request.form.get("phone") or "").strip().lower()
+BOOK_PER_CLIENT = "10 per hour"
+BOOK_PER_CONTACT = "5 per hour"
+
+
+def _typed_key(prefix, typed):
+    """A typed address or phone as a keyed hash, so the limiter's storage holds none; the
+    client when nothing was typed."""
+    typed = (typed or "").strip().lower()
     if not typed:
         return "client:" + client_address()
     secret = current_app.config["SECRET_KEY"].encode()
-    return "addr:" + hmac.new(secret, typed[:300].encode(), hashlib.sha256).hexdigest()[:32]
+    return prefix + hmac.new(secret, typed[:300].encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def address_key():
+    """The typed email (or phone) of a sign-up or link request."""
+    return _typed_key("addr:", request.form.get("email") or request.form.get("phone"))
+
+
+def contact_key():
+    """The phone or email typed into an online booking's one contact field."""
+    return _typed_key("contact:", request.form.get("contact"))
 
 
 def choosing_only():
