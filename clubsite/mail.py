@@ -20,7 +20,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -96,6 +96,13 @@ def link_context():
         return contextlib.nullcontext()
     base = current_app.config["BASE_URL"].rstrip("/")
     return current_app.test_request_context("/", base_url=base)
+
+
+def site_link(endpoint, **values):
+    """An absolute link into the site on BASE_URL, for a mail (made in a request or not)."""
+    with link_context():
+        path = url_for(endpoint, **values)
+    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def open_transport(url=None):

@@ -8,19 +8,18 @@ so it goes out if and only if the action commits; the request never talks to a m
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 
 from clubsite import outbox
 from clubsite.bookings import contact
 from clubsite.database import as_utc, utcnow
 from clubsite.i18n import to_local
-from clubsite.mail import render_mail
+from clubsite.mail import render_mail, site_link
 
 
 def cancel_url(booking, secret):
     """The absolute cancel link of an online booking (it carries the secret, no personal data)."""
-    path = url_for("public.booking_cancel", token=secret, lang=booking.language or "lv")
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return site_link("public.booking_cancel", token=secret, lang=booking.language or "lv")
 
 
 def _context(booking, values):

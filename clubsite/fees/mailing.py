@@ -14,7 +14,7 @@ need no newsletter consent.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
@@ -30,7 +30,7 @@ from clubsite.fees.models import Invoice
 from clubsite.fees.terms import FeesError, add_months
 from clubsite.i18n import format_date, format_money, to_local
 from clubsite.jobs import DailyAt, job
-from clubsite.mail import link_context, render_mail
+from clubsite.mail import link_context, render_mail, site_link
 from clubsite.privacy import audit
 from clubsite.privacy import fields as store
 from clubsite.privacy.models import Member, MemberPurpose
@@ -223,9 +223,7 @@ def _numbers(doc):
 
 
 def _my_data_url(language):
-    with link_context():
-        path = url_for("public.my_data", lang=language)
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return site_link("public.my_data", lang=language)
 
 
 def delivery_of(invoice):

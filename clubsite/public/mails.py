@@ -8,24 +8,19 @@ the action commits. The request never talks to the mail server: the answer a vis
 the same time whether or not a mail goes out, so timing does not tell who is a member.
 """
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from clubsite import outbox
 from clubsite.extensions import db
 from clubsite.mail import link_context, render_mail
+from clubsite.mail import site_link as link
 from clubsite.members.import_writer import CONFIRM_RENDERER
 from clubsite.privacy import consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.models import Member
 from clubsite.privacy.purposes import PURPOSES
 from clubsite.public import tokens
-
-
-def link(endpoint, **values):
-    """An absolute link into the site, on the configured BASE_URL."""
-    path = url_for(endpoint, **values)
-    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def _context(member):
