@@ -54,6 +54,8 @@ def test_every_value_decrypts_and_passes_the_apps_validators(demo_members):
                 assert VALIDATORS[name](value) == value, (name, value)
             if name in ("email", "phone", "personal_code", "card_number"):
                 assert getattr(member, f"{name}_bidx") == store.index_value(name, value)
+            if name == "email":
+                assert member.email_suppression_hash == consent.address_hash(value)
         tokens = set(
             db.session.scalars(
                 select(MemberNameToken.token).where(MemberNameToken.member_id == member.id)

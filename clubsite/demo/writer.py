@@ -135,6 +135,8 @@ class Writer:
             )
             if name in INDEX_NORMALISERS:
                 row[f"{name}_bidx"] = self.index(name, value)
+            if name == "email":
+                row[store.SUPPRESSION_HASH] = store.suppression_hash(self.ring, value)
         return [row[c] for c in MEMBER_COLUMNS]
 
     def _event(self, member_id, person, kind, at):

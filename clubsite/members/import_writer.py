@@ -48,6 +48,7 @@ MEMBER_COLUMNS = [
     "id", "public_id", "location_id", "language", "created_at", "updated_at",
     "last_verified_at", "reverify_sent_at", "version",
     *(f"{name}_enc" for name in FIELDS), *(f"{name}_bidx" for name in INDEXED_FIELDS),
+    store.SUPPRESSION_HASH,
 ]  # fmt: skip
 PURPOSE_COLUMNS = [
     "member_id", "purpose", "legal_basis", "source", "fields", "started_at", "ends_at",
@@ -153,6 +154,8 @@ def prepare(rows, options, *, now, card_numbers, token_cache):
         for name in INDEXED_FIELDS:
             if name in values and data[BIDX[name]] is None:
                 data[BIDX[name]] = store.index_value(name, values[name])
+        if "email" in values:
+            data[store.SUPPRESSION_HASH] = store.suppression_hash(ring, values["email"])
         names = tuple(values)
         if "access" in row.purposes:
             _set_card(data, *card_numbers.issue(), ring)
@@ -161,7 +164,7 @@ def prepare(rows, options, *, now, card_numbers, token_cache):
         stored.append(names)
         tokens.append(_name_tokens(values, ring, token_cache))
         newsletter = options.needs_proof and "newsletter" in row.purposes
-        addresses.append(consent.address_hash(values["email"]) if newsletter else None)
+        addresses.append(data[store.SUPPRESSION_HASH] if newsletter else None)
         emails.append(values["email"] if newsletter else None)
     return Batch(rows, members, stored, tokens, addresses, emails)
 

@@ -151,6 +151,7 @@ def _candidates_query(now, member_ids=None, narrow=()):
             Member.email_enc,
             Member.first_name_enc,
             Member.email_bidx,
+            Member.email_suppression_hash,
             enrolment.legal_basis,
             enrolment.fields,
             states.c.state,
@@ -260,10 +261,12 @@ def fetch_candidates(*, member_ids=None, now=None, narrow=()):
 
 
 def judge(candidates, about_existing_services, *, addresses=False):
-    """Decide each candidate. Only included members' addresses are decrypted, and only when
-    there is a suppression list to check them against or the sender needs them (addresses).
+    """Decide each candidate. Addresses are checked against the suppression list by the hash
+    stored beside them, so only included members' addresses are decrypted, and only when the
+    sender needs them (addresses) or an address has no stored hash (then it is hashed here).
     An included address that cannot be decrypted (damaged, noted) can be neither checked nor
-    mailed: it counts as no newsletter address.
+    mailed: it counts as no newsletter address. (Without decrypting, a damaged address is only
+    found when the sender judges again with addresses: it then cancels that delivery.)
 
     Rows are unpacked by position (the columns of _candidates_query, in order): for an audience
     of tens of thousands, reading a row's columns by name costs more than deciding it."""
@@ -279,8 +282,8 @@ def judge(candidates, about_existing_services, *, addresses=False):
     suppression_hash = consent.address_hasher() if check else None
     reason_of = _reasons(about_existing_services)
     for row in rows:
-        (member_id, public_id, language, email_enc, name_enc, email_bidx, basis, fields, state,
-         access_id) = row  # fmt: skip
+        (member_id, public_id, language, email_enc, name_enc, email_bidx, hashed, basis, fields,
+         state, access_id) = row  # fmt: skip
         reason = reason_of(state, fields, email_enc is None, basis, access_id is None)
         if reason not in INCLUDED:
             counts[reason] += 1
@@ -289,16 +292,19 @@ def judge(candidates, about_existing_services, *, addresses=False):
             counts["undeliverable"] += 1
             continue
         email = None
-        if read_email is not None:
+        if addresses or (check and hashed is None):
             email = read_email(public_id, email_enc)
             if email is None:
                 counts["no_newsletter_email"] += 1
                 continue
-            if check and suppression_hash(email) in suppressed:
+        if check:
+            if hashed is None:  # written before the hash was kept, or by a path that missed it
+                hashed = suppression_hash(email)
+            if hashed in suppressed:
                 counts["suppressed"] += 1
                 continue
-            if not addresses:
-                email = None
+        if not addresses:
+            email = None
         name = None
         if read_name is not None and gives_name(fields):
             name = read_name(public_id, name_enc)

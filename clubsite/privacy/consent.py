@@ -6,6 +6,7 @@ proof): the club can still show what an address agreed to, when, and when it wit
 The database keeps the ledger append-only (triggers); detach() is the one change it allows.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -18,9 +19,7 @@ from clubsite.database import utcnow
 from clubsite.domain import as_actor
 from clubsite.extensions import db
 from clubsite.privacy import fields
-from clubsite.privacy.crypto import blind_index
 from clubsite.privacy.models import ConsentEvent, ConsentWording, Suppression
-from clubsite.privacy.normalize import normalize_email_for_index
 
 KINDS = ("given", "confirmed", "withdrawn", "objected")
 STATES = ("none", "pending", "active", "withdrawn", "objected")
@@ -121,8 +120,7 @@ def address_hash(email):
 
 def address_hasher():
     """address_hash for many addresses (a newsletter audience): the key ring looked up once."""
-    key_ring = fields.ring()
-    return lambda email: blind_index(key_ring, "suppress", normalize_email_for_index(email))
+    return functools.partial(fields.suppression_hash, fields.ring())
 
 
 def suppress(email, reason):

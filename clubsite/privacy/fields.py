@@ -21,6 +21,7 @@ from clubsite.privacy.normalize import (
 from clubsite.privacy.purposes import FIELDS
 
 TABLE = "member"
+SUPPRESSION_HASH = "email_suppression_hash"
 NAME_FIELDS = ("first_name", "last_name")
 
 _INDEX_NORMALISERS = {
@@ -39,6 +40,30 @@ def ring():
 def index_value(field, value):
     """The blind index of a validated value of an exact-lookup field."""
     return blind_index(ring(), field, _INDEX_NORMALISERS[field](value))
+
+
+def suppression_hash(key_ring, email):
+    """The keyed hash under which the suppression list holds an address (consent.address_hash)."""
+    return blind_index(key_ring, "suppress", normalize_email_for_index(email))
+
+
+def lookup_columns(key_ring, name, value):
+    """column -> keyed hash, for the columns kept in step with a field's value: its blind index
+    and, for the email, its hash on the suppression list (SUPPRESSION_HASH)."""
+    if name not in INDEXED_FIELDS:
+        return {}
+    columns = {f"{name}_bidx": blind_index(key_ring, name, _INDEX_NORMALISERS[name](value))}
+    if name == "email":
+        columns[SUPPRESSION_HASH] = suppression_hash(key_ring, value)
+    return columns
+
+
+def erased_lookup_columns(names):
+    """The lookup columns that go with the erased fields `names` (see lookup_columns)."""
+    columns = [f"{name}_bidx" for name in names if name in INDEXED_FIELDS]
+    if "email" in names:
+        columns.append(SUPPRESSION_HASH)
+    return columns
 
 
 def name_token(prefix):
@@ -122,8 +147,8 @@ def write(member, values):
             f"{name}_enc",
             encrypt_field(key_ring, value, table=TABLE, column=name, row_id=member.public_id),
         )
-        if name in INDEXED_FIELDS:
-            setattr(member, f"{name}_bidx", index_value(name, value))
+        for column, digest in lookup_columns(key_ring, name, value).items():
+            setattr(member, column, digest)
     if any(name in NAME_FIELDS for name in values):
         _refresh_name_tokens(member, values)
 
@@ -132,8 +157,8 @@ def erase(member, names):
     """Remove fields for good: ciphertext, blind index and (for names) search tokens."""
     for name in names:
         setattr(member, f"{name}_enc", None)
-        if name in INDEXED_FIELDS:
-            setattr(member, f"{name}_bidx", None)
+    for column in erased_lookup_columns(names):
+        setattr(member, column, None)
     if any(name in NAME_FIELDS for name in names):
         _refresh_name_tokens(member, {name: None for name in names if name in NAME_FIELDS})
 

@@ -36,6 +36,9 @@ class Member(db.Model):
     phone_bidx = db.Column(db.LargeBinary(16), index=True)
     personal_code_bidx = db.Column(db.LargeBinary(16), unique=True)
     card_number_bidx = db.Column(db.LargeBinary(16), unique=True)
+    # The address's hash on the suppression list (consent.address_hash), kept with the address:
+    # a newsletter's audience checks the list without decrypting every address.
+    email_suppression_hash = db.Column(db.LargeBinary(16))
 
     purposes = db.relationship(
         "MemberPurpose", back_populates="member", cascade="all, delete-orphan", lazy="selectin"

@@ -29,7 +29,6 @@ from clubsite.privacy import audit, consent
 from clubsite.privacy import fields as store
 from clubsite.privacy.consent import fold_state
 from clubsite.privacy.models import (
-    INDEXED_FIELDS,
     ConsentEvent,
     ErasureJournal,
     Member,
@@ -335,7 +334,7 @@ def _end_groups(groups, enrolments, row_ids, states, public_ids, now):
     for (ending, dropped), member_ids in groups.items():
         if dropped:
             erased = {f"{name}_enc": None for name in dropped}
-            erased.update({f"{name}_bidx": None for name in dropped if name in INDEXED_FIELDS})
+            erased.update(dict.fromkeys(store.erased_lookup_columns(dropped)))
             statement = update(MEMBERS).values(
                 **erased, version=MEMBERS.c.version + 1, updated_at=now
             )

@@ -110,6 +110,7 @@ def test_more_rows_than_a_batch_are_committed_batch_by_batch(app):
     for member in members:
         values = store.read(member, ["email", "card_number"])
         assert member.email_bidx == store.index_value("email", values["email"])
+        assert member.email_suppression_hash == consent.address_hash(values["email"])
         assert member.card_number_bidx == store.index_value("card_number", values["card_number"])
         tokens = set(
             db.session.scalars(
