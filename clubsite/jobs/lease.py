@@ -19,13 +19,15 @@ The tables that use it have two columns, `lease_owner` (String(64)) and `lease_u
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import OperationalError
 
-from clubsite.database import transactions_begin
+from clubsite.database import SQLITE_BUSY_TIMEOUT_MS, transactions_begin
 from clubsite.extensions import db
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,86 @@ def moving_clock(start):
 def lease_free(table, now):
     """Rows nobody holds, or whose holder's lease ran out."""
     return or_(table.c.lease_owner.is_(None), table.c.lease_until < now)
+
+
+def patiently(engine, action):
+    """Run action; while SQLite reports the write lock taken, try again shortly (for a driver
+    connection, which has no busy handler of SQLAlchemy's to wait for it)."""
+    sqlite = engine.dialect.name == "sqlite"
+    deadline, pause = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 0.00005
+    while True:
+        try:
+            return action()
+        except (sqlite3.OperationalError, OperationalError) as exc:
+            if not sqlite or "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.005)
+
+
+# How the driver of each parameter style names a parameter in a statement.
+PLACEHOLDERS = {
+    "qmark": lambda name: "?",
+    "named": lambda name: f":{name}",
+    "format": lambda name: "%s",
+    "pyformat": lambda name: f"%({name})s",
+}
+
+
+class SentMarker:
+    """Records leased rows as sent, one at a time, while the next one is on the wire.
+
+    One UPDATE, prepared once in the driver's own parameter style and run on a pooled
+    connection kept for the pass, one short transaction of the driver's per row (through
+    SQLAlchemy each would cost about what the SMTP exchange does). It changes the row only
+    while this owner's lease holds it: status 'sent', `stamp` the time, the lease, the last
+    error and the `cleared` columns (what must not outlive sending) set to NULL. The outbox
+    and the newsletter's deliveries are both marked by it.
+    """
+
+    def __init__(self, table, stamp, owner, *, cleared=(), engine=None):
+        self.owner = owner
+        self.engine = engine or db.engine
+        self.connection = self.cursor = None
+        dialect = self.engine.dialect
+        mark = PLACEHOLDERS[dialect.paramstyle]
+        nulls = ", ".join(f"{name} = NULL" for name in ("last_error", *cleared, *FREE))
+        # Only the table's and columns' own names are put in, never a value.
+        sets = f"status = 'sent', {stamp.name} = {mark('now')}, {nulls}"
+        held = f"id = {mark('id')} AND lease_owner = {mark('owner')} AND status = 'sending'"
+        self.sql = f"UPDATE {table.name} SET {sets} WHERE {held}"  # noqa: S608
+        to_db = stamp.type.bind_processor(dialect) or (lambda value: value)
+        if dialect.paramstyle in ("qmark", "format"):
+            self.params = lambda now, key: (to_db(now), key, self.owner)
+        else:
+            self.params = lambda now, key: {"now": to_db(now), "id": key, "owner": self.owner}
+
+    def close(self):
+        """Give the connection back to the pool."""
+        if self.connection is not None:
+            self.cursor.close()
+            self.connection.close()
+            self.connection = self.cursor = None
+
+    def mark_sent(self, key, now):
+        """Record the row as handed to the mail server; False if the lease was lost."""
+        if self.connection is None:
+            # No transaction of SQLAlchemy's is begun on it: the driver's own, one per call.
+            self.connection = self.engine.connect()
+            self.cursor = self.connection.connection.cursor()
+        driver = self.connection.connection
+
+        def attempt():
+            try:
+                self.cursor.execute(self.sql, self.params(now, key))
+                count = self.cursor.rowcount
+                driver.commit()
+            except BaseException:
+                driver.rollback()
+                raise
+            return count == 1
+
+        return patiently(self.engine, attempt)
 
 
 def short_write(statement, params=None, *, fetch=False, engine=None):

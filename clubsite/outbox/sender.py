@@ -20,20 +20,24 @@ never in the server's text, which may quote the address.
 
 import logging
 import smtplib
-import sqlite3
-import time
 from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
-from clubsite.database import SQLITE_BUSY_TIMEOUT_MS, as_utc, utcnow
+from clubsite.database import as_utc, utcnow
 from clubsite.extensions import db
 from clubsite.jobs import Every, job
-from clubsite.jobs.lease import Leases, moving_clock, owner_id, short_read, short_write
+from clubsite.jobs.lease import (
+    Leases,
+    SentMarker,
+    moving_clock,
+    owner_id,
+    short_read,
+    short_write,
+)
 from clubsite.mail import MailError, open_transport
 from clubsite.outbox import deferred
 from clubsite.outbox.line import Refused, envelope_sender, exchange
@@ -51,6 +55,8 @@ DEFAULTS = {
     "OUTBOX_RETRY_MAX_SECONDS": 3600,
     "OUTBOX_GIVE_UP_HOURS": 48,
 }
+# A sent message's address and body go in the same UPDATE that records it as sent.
+CLEARED_WHEN_SENT = ("recipient_enc", "body_enc")
 CLAIMED = (
     T.c.id, T.c.public_id, T.c.recipient_enc, T.c.body_enc, T.c.attempts, T.c.created_at,
     T.c.expires_at,
@@ -93,7 +99,7 @@ class OutboxSender:
         self.ring = config["KEY_RING"]
         self.report = Counter()
         self.line = None  # the mail connection of this pass, opened on first use
-        self.marker = SentMarker(self.leases.owner)
+        self.marker = SentMarker(T, T.c.finished_at, self.leases.owner, cleared=CLEARED_WHEN_SENT)
         self.envelope = envelope_sender(config["MAIL_FROM"])
         self.pending = None  # the message the server took last, not yet recorded as sent
 
@@ -262,70 +268,3 @@ class OutboxSender:
     def _count(self, outcome):
         self.report[outcome] += 1
         return outcome
-
-
-# The statement run for every message sent, handed to the database driver directly. One UPDATE
-# is atomic on its own: it records the message as sent, deletes its address and body, and gives
-# the lease up, only while this sender still holds it.
-SENT_SQL = (
-    "UPDATE outbox_message SET status = 'sent', finished_at = {now}, last_error = NULL, "
-    "recipient_enc = NULL, body_enc = NULL, lease_owner = NULL, lease_until = NULL "
-    "WHERE id = {id} AND lease_owner = {owner} AND status = 'sending'"
-)
-PLACEHOLDERS = {
-    "qmark": lambda name: "?",
-    "named": lambda name: f":{name}",
-    "format": lambda name: "%s",
-    "pyformat": lambda name: f"%({name})s",
-}
-
-
-class SentMarker:
-    """Records messages as sent through one pooled connection kept for the pass, one short
-    transaction per message (on SQLite an autocommitted statement, waiting while another
-    process holds the write lock)."""
-
-    def __init__(self, owner, engine=None):
-        self.owner = owner
-        self.engine = engine or db.engine
-        self.sqlite = self.engine.dialect.name == "sqlite"
-        self.connection = self.cursor = None
-        dialect = self.engine.dialect
-        mark = PLACEHOLDERS[dialect.paramstyle]
-        self.sql = SENT_SQL.format(now=mark("now"), id=mark("id"), owner=mark("owner"))
-        to_db = T.c.finished_at.type.bind_processor(dialect) or (lambda value: value)
-        if dialect.paramstyle in ("qmark", "format"):
-            self.params = lambda now, key: (to_db(now), key, self.owner)
-        else:
-            self.params = lambda now, key: {"now": to_db(now), "id": key, "owner": self.owner}
-
-    def close(self):
-        """Give the connection back to the pool."""
-        if self.connection is not None:
-            self.cursor.close()
-            self.connection.close()
-            self.connection = self.cursor = None
-
-    def mark_sent(self, key, now):
-        """Record a message as handed to the mail server; False if the lease was lost."""
-        if self.connection is None:
-            # No transaction of SQLAlchemy's is begun on it: the driver's own, one per call.
-            self.connection = self.engine.connect()
-            self.cursor = self.connection.connection.cursor()
-        driver = self.connection.connection
-        deadline, pause = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 0.00005
-        while True:
-            try:
-                self.cursor.execute(self.sql, self.params(now, key))
-                count = self.cursor.rowcount
-                driver.commit()
-                return count == 1
-            except (sqlite3.OperationalError, OperationalError) as exc:
-                driver.rollback()
-                if not self.sqlite or "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-            except BaseException:
-                driver.rollback()
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.005)
