@@ -67,7 +67,10 @@ def main():
             from bench.postgres_bench import copy_to, fresh_database, pg_app
 
             url = fresh_database()
+            # pg_app points CLUBSITE_DATABASE_URL at PostgreSQL; copy-to must read the SQLite one.
+            os.environ.pop("CLUBSITE_DATABASE_URL", None)
             copy_to(url)
+            os.environ["CLUBSITE_DATABASE_URL"] = url
             if app is None:
                 app = pg_app(url)
         else:
