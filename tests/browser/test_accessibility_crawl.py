@@ -4,7 +4,10 @@ Checker error (issue 15).
 Each role's crawl (admin, every other staff role, a visitor, a member in "My data") starts at
 its home page and follows the same-site links its pages show (GET only, no logout or files, one
 page per route pattern), then adds the states no link reaches: forms shown again after a failed
-POST, the "not found" page, and "My data" opened through a mailed link. The served markup of
+POST, the "not found" page, "My data" opened through a mailed link, the sign-up's confirmation
+link, a staff invitation's password page, and two-factor sign-in (the code page, a wrong code, a
+recovery code, new recovery codes); the first administrator's page, shown only while a club has
+no staff, is checked on its own. The served markup of
 every page as every role goes to the Nu HTML Checker in one run of Java at the end; Chromium
 runs axe-core at 1280×800 and at 390×844 on every page as every role (see Crawl;
 CLUBSITE_A11Y_EVERY_ROLE=0 checks each route only the first time a role reaches it, faster).
@@ -14,9 +17,10 @@ import os
 import shutil
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import lxml.html
+import pyotp
 import pytest
 
 from clubsite.access.service import check_in
@@ -27,6 +31,8 @@ from clubsite.newsletter import service as newsletters
 from clubsite.privacy.roles import ROLES
 from clubsite.public import tokens
 from clubsite.registers.service import file_subject_request
+from clubsite.staff import service as staff_service
+from clubsite.staff import twofactor
 from clubsite.staff.models import StaffUser
 from tests.bookings.conftest import add_hall, add_site, book
 from tests.conftest import STAFF_PASSWORD
@@ -73,10 +79,49 @@ def club(app, make_staff):
     marketer = db.session.scalar(db.select(StaffUser).filter_by(email=staff["marketing"]))
     draft = {"subject_lv": "Jaunumi", "body_lv": "Sveiki! **Ziemas** sezona."}
     newsletters.save_draft(None, draft, staff=marketer)
-    link = "/mani-dati/atvert/" + tokens.issue("access", member)
+    pending = enrol({**JANIS, "email": "gaida@example.lv", "personal_code": ""}, ["newsletter"],
+                    confirmed=False)  # fmt: skip
+    invited = staff_service.create_staff("jauna@klubs.lv", "Jana Ozola", ["reception"], None)
+    links = {
+        "my_data": "/mani-dati/atvert/" + tokens.issue("access", member),
+        "confirm": "/apstiprinat/" + tokens.issue("confirm", pending),
+        "invite": "/office/invite/" + staff_service.create_setup_token("invite", staff=invited),
+    }
     db.session.commit()
+    two_factor = _two_factor_staff(make_staff("reception", email="divi@klubs.lv"))
     db.session.close()  # read nothing more here: SQLite's write lock stays free for the server
-    return staff, link
+    return staff, links, two_factor
+
+
+class Codes:
+    """The authenticator app of a staff member with two-factor sign-in: each code typed is of a
+    later time step than the last (a step is spent once) and inside the accepted window."""
+
+    def __init__(self, secret, last_step):
+        self.totp, self.last_step = pyotp.TOTP(secret), last_step
+
+    def next(self):
+        now = datetime.now(UTC)
+        current = self.totp.timecode(now)
+        self.last_step = max(self.last_step + 1, current - twofactor.VALID_WINDOW)
+        assert self.last_step <= current + twofactor.VALID_WINDOW, "codes typed too fast"
+        return self.totp.generate_otp(self.last_step)
+
+    def wrong(self):
+        """A code no step of the accepted window has."""
+        current = self.totp.timecode(datetime.now(UTC))
+        window = range(current - 2, current + 3)
+        taken = {self.totp.generate_otp(step) for step in window}
+        return next(code for code in ("000000", "111111", "222222") if code not in taken)
+
+
+def _two_factor_staff(user):
+    """Turn two-factor sign-in on for `user` as if a minute ago; (email, app, recovery codes)."""
+    secret = twofactor.new_secret()
+    then = datetime.now(UTC) - timedelta(seconds=60)
+    recovery_codes = twofactor.enable(user, secret, pyotp.TOTP(secret).at(then), now=then)
+    db.session.commit()
+    return user.email, Codes(secret, user.totp_last_step), recovery_codes
 
 
 class Crawl:
@@ -165,6 +210,12 @@ class Crawl:
                 if link and link.startswith(self.prefix) and route_key(link) not in self.seen:
                     queue.append(link)
 
+    def visit(self, url):
+        """One page checked as the walk checks it, without following its links."""
+        final, response = self._render(url)
+        assert response.ok, (url, response.status)
+        self.served[final] = response.text()
+
     def state(self, label, action):
         """A page only a POST shows: action(page) submits the open form in both contexts."""
         with self.desktop.expect_navigation() as navigation:
@@ -238,6 +289,28 @@ def _open_my_data(page):
     page.locator("main form button[type=submit]").click()
 
 
+def _confirm_sign_up(page):
+    page.locator("main form button[type=submit]").click()
+
+
+def _failed_password(page):
+    """Too short, and typed differently the second time (the invitation, the first admin)."""
+    page.locator("#password").fill("par īsu")
+    page.locator("#confirm").fill("cita")
+    page.locator("main form button[type=submit]").click()
+
+
+def _type_password(page, email):
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(STAFF_PASSWORD)
+    page.locator("#password").press("Enter")
+
+
+def _type_code(page, code, field="#code"):
+    page.locator(field).fill(code)
+    page.locator(field).press("Enter")
+
+
 def _visitor(crawl):
     """The public pages, the forms shown with errors, and "My data" opened by its link."""
     crawl.walk("/", "/pieteikties/paldies")
@@ -250,6 +323,33 @@ def _visitor(crawl):
     crawl.goto(week)
     crawl.state("/rezervet/zale/<hall> (a slot chosen)", _choose_slot)
     crawl.state("/rezervet/zale/<hall> (errors)", _failed_online_booking)
+
+
+def _links(crawl, links):
+    """The sign-up's confirmation link (its page, then confirmed; the phone, a moment later,
+    finds the link used) and a staff invitation's password page shown with errors."""
+    crawl.visit(links["confirm"])
+    crawl.state("/apstiprinat/<token> (confirmed, or already used)", _confirm_sign_up)
+    crawl.visit(links["invite"])
+    crawl.state("/office/invite/<token> (errors)", _failed_password)
+
+
+def _two_factor(crawl, email, codes, recovery_codes):
+    """Two-factor sign-in: the code page, a wrong code, in with a code (the phone with a
+    recovery code), the two-factor page and a new set of recovery codes."""
+    spare = list(recovery_codes)
+    crawl.goto("/office/login")
+    crawl.state("/office/login/code", lambda page: _type_password(page, email))
+    crawl.state("/office/login/code (wrong code)", lambda page: _type_code(page, codes.wrong()))
+    crawl.state(
+        "/office/ (in with a code; on the phone with a recovery code)",
+        lambda page: _type_code(page, codes.next() if page is crawl.desktop else spare.pop()),
+    )
+    crawl.visit("/office/account/two-factor")
+    crawl.state(
+        "/office/account/two-factor/recovery-codes",
+        lambda page: _type_code(page, codes.next(), field="#renew-code"),
+    )
 
 
 def _member(crawl, my_data_link):
@@ -282,15 +382,18 @@ def test_every_page_passes_axe_and_the_html_checker_as_every_role(
     """No axe violation on a desktop or a phone and no validator error, on any page."""
     require_tools()
     started = time.perf_counter()
-    staff, my_data_link = club
+    staff, links, two_factor = club
     served, violations, broken, checked = {}, {}, [], set()
-    for role in [*staff, "visitor", "member"]:
+    for role in [*staff, "visitor", "member", "two-factor"]:
         prefix = "/office/" if role in staff else "/mani-dati" if role == "member" else "/"
         crawl = Crawl(chromium, live_server, checked, prefix)
         if role == "visitor":
             _visitor(crawl)
+            _links(crawl, links)
         elif role == "member":
-            _member(crawl, my_data_link)
+            _member(crawl, links["my_data"])
+        elif role == "two-factor":
+            _two_factor(crawl, *two_factor)
         else:
             _staff(crawl, staff[role])
         crawl.close()
@@ -313,6 +416,23 @@ def test_every_page_passes_axe_and_the_html_checker_as_every_role(
     assert not violations, "\n".join(
         f"{page}: {found}" for page, all_found in violations.items() for found in all_found
     )
+    assert not errors, "\n".join(errors)
+
+
+def test_the_first_administrators_page_passes_both_checkers(live_server, chromium, tmp_path):
+    """The one-time link `make run` prints while a club has no staff: its page, and the page
+    shown again with errors, on a desktop and a phone."""
+    require_tools()
+    token = staff_service.create_setup_token("first-admin")
+    db.session.commit()
+    db.session.close()
+    crawl = Crawl(chromium, live_server, set(), "/office/")
+    crawl.visit(f"/office/setup/{token}")
+    crawl.state("/office/setup/<token> (errors)", _failed_password)
+    crawl.close()
+    assert "Lūdzu, izlabojiet:" in crawl.served["/office/setup/<token> (errors)"]
+    assert not crawl.violations, crawl.violations
+    errors, _ = validate(crawl.served, tmp_path / "served")
     assert not errors, "\n".join(errors)
 
 
