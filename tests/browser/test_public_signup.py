@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.mailbox import text_body
 
@@ -56,7 +57,8 @@ def test_phone_sign_up_confirm_and_download(live_server, phone_page, mailbox):
     assert "apstiprin" in text_body(confirm_mail)  # the mail is in Latvian too
     page.goto(_link(mailbox, 1, "/apstiprinat/"))
     page.get_by_role("button", name="Jā, apstiprināt").click()
-    assert page.get_by_role("heading", name="Pieteikšanās jaunumiem apstiprināta").is_visible()
+    # After a click that loads a page, wait for it (expect): is_visible() reads at once.
+    expect(page.get_by_role("heading", name="Pieteikšanās jaunumiem apstiprināta")).to_be_visible()
 
     page.get_by_role("link", name="Mani dati").last.click()
     page.get_by_label("Jūsu e-pasta adrese").fill("laura@example.lv")
@@ -64,7 +66,7 @@ def test_phone_sign_up_confirm_and_download(live_server, phone_page, mailbox):
     page.wait_for_url("**/mani-dati/saite-nosutita")
     page.goto(_link(mailbox, 2, "/mani-dati/atvert/"))
     page.get_by_role("button", name="Atvērt manus datus").click()
-    assert page.get_by_text("Maksu administrēšana").first.is_visible()
+    expect(page.get_by_text("Maksu administrēšana").first).to_be_visible()
     assert page.get_by_text("Bērziņa").first.is_visible()
 
     with page.expect_download() as download_info:
@@ -106,7 +108,8 @@ def test_without_script_the_form_works_in_two_steps(live_server, chromium):
         assert page.locator("#email").is_hidden()
         _choice(page, "News and offers").check()
         page.get_by_role("button", name="Continue").click()
-        assert page.locator("#email").is_visible() and page.locator("#last_name").is_hidden()
+        expect(page.locator("#email")).to_be_visible()
+        assert page.locator("#last_name").is_hidden()
         page.locator("#email").fill("nojs@example.lv")
         page.locator("#consent_newsletter").check()
         page.get_by_role("button", name="Sign up").click()
