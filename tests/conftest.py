@@ -85,9 +85,34 @@ def postgres_migrated(postgres_database, tmp_path_factory):
 
 
 def _truncate_all(app):
+    """Empty every table the last test wrote to and restart the used sequences.
+
+    One look-up finds the tables that hold rows; they are emptied with DELETE while triggers
+    are off for the transaction (session_replication_role: the ledger's append-only guard and
+    the foreign keys are triggers), a few milliseconds, where a TRUNCATE of the tables (with
+    CASCADE, nearly all of them) took 0.2-0.3 s, a quarter of the suite's time. Without the
+    right to switch triggers off (not a superuser), TRUNCATE it is.
+    """
     with app.app_context():
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        names = [t.name for t in reversed(db.metadata.sorted_tables)]
+        probe = " UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
+        )
+        used = db.session.execute(sa.text(probe)).scalars().all()
+        try:
+            db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            for name in used:
+                db.session.execute(sa.text(f'DELETE FROM "{name}"'))
+        except sa.exc.DBAPIError:
+            db.session.rollback()
+            listed = ", ".join(f'"{name}"' for name in names)
+            db.session.execute(sa.text(f"TRUNCATE {listed} CASCADE"))
+        db.session.execute(
+            sa.text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
+        )
         db.session.commit()
 
 
