@@ -1,11 +1,12 @@
 """The delivery queue as the sender sees it: claim a batch under a lease, record each outcome.
 
-The store has a database connection of its own, and every method is one short transaction,
-committed at once, so no lock is held while mail is on the wire; per message it costs one small
-UPDATE. Leases make several senders safe: on PostgreSQL the claim skips rows another sender has
-locked (FOR UPDATE SKIP LOCKED); on SQLite every write transaction starts with BEGIN IMMEDIATE,
-so claims are serialised and the UPDATE only takes rows whose lease is free. A row whose sender
-died becomes claimable again when its lease runs out.
+Every method is one short transaction on a connection of the store's (not the caller's
+session), committed at once, so no lock is held while mail is on the wire; per message it costs
+one small UPDATE (clubsite.jobs.lease.SentMarker). The leases are those of clubsite.jobs.lease,
+as the outbox's: on PostgreSQL the claim skips rows another sender has locked (FOR UPDATE SKIP
+LOCKED); on SQLite every write transaction starts with BEGIN IMMEDIATE, so claims are serialised
+and the UPDATE only takes rows whose lease is free. A row whose sender died becomes claimable
+again when its lease runs out.
 """
 
 from dataclasses import dataclass
