@@ -144,7 +144,7 @@ def test_bad_file_is_refused_and_nothing_changes(app, club, damage, expected):
     """Each refusal names the problem in one line and leaves the live database as it was."""
     path = service.create_backup().path
     db.session.commit()
-    db.session.delete(db.session.scalar(select(Member).limit(1)))
+    db.session.delete(db.session.scalar(select(Member).order_by(Member.id).limit(1)))
     db.session.commit()
     if damage == "wrong_key":
         app.config["BACKUP_KEY"] = "another-backup-key-0123456789"
