@@ -60,6 +60,7 @@ DEFAULTS = {
     # The job runner (flask jobs run): hours are whole hours in Europe/Riga.
     "RETENTION_HOUR": 3,  # the daily retention run
     "REVERIFY_HOUR": 10,  # the daily batch of "are your details still right?" mails
+    "DB_STATISTICS_HOUR": 4,  # the nightly ANALYZE (clubsite.backup.upkeep)
     "JOBS_POLL_SECONDS": 30,  # a runner looks again at least this often
     "JOBS_LEASE_SECONDS": 120,  # a dead runner's job is taken over this long after it died
     "OUTBOX_EVERY_SECONDS": 5,  # how soon a mail written by an action goes out

@@ -79,6 +79,13 @@ def configure_sqlite(engine: Engine):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
+def analyze(engine):
+    """Gather the query planner's statistics of every table (after a bulk load, and nightly:
+    clubsite.backup.upkeep). SQLite has none until it runs."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
 def sqlite_file(engine):
     """The path of an SQLite engine's database file, or None (in memory)."""
     database = engine.url.database

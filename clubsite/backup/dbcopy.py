@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from clubsite.backup import tables
 from clubsite.backup.container import BackupError
 from clubsite.backup.schema import check_revision, scratch_app
+from clubsite.database import analyze
 from clubsite.extensions import db
 
 
@@ -44,12 +45,6 @@ def copy_to(url):
         report = _copy(live_engine, db.engine)
         analyze(db.engine)
         return report
-
-
-def analyze(engine):
-    """Gather the planner's statistics of every table (after a bulk load)."""
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
 
 
 def _copy(live_engine, target_engine):

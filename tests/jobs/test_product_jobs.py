@@ -3,7 +3,7 @@
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from clubsite.backup.service import list_backups
 from clubsite.database import as_utc, utcnow
@@ -24,6 +24,7 @@ PRODUCT_JOBS = [
     "fees_invoice_run",
     "fees_reminders",
     "backups",
+    "db_statistics",
     "newsletter",
     "newsletter_schedule",
     "reverify",
@@ -111,3 +112,32 @@ def test_the_backups_job_makes_one_backup_per_interval(app):
     app.config["BACKUP_INTERVAL_HOURS"] = 0  # backups by the server's timer instead
     [off] = run_due(now + timedelta(days=2), names=["backups"])
     assert off.result == "made=0" and len(list_backups()) == 1
+
+
+def _analysed(table):
+    """Whether the database holds planner statistics of the table."""
+    if db.engine.dialect.name == "sqlite":
+        query = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        if not db.session.scalar(text(query)):
+            return False
+        query = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = :t"
+    else:
+        query = (
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = :t "
+            "AND last_analyze IS NOT NULL"
+        )
+    found = db.session.scalar(text(query), {"t": table})
+    db.session.commit()
+    return bool(found)
+
+
+def test_the_statistics_job_analyses_the_tables_at_its_hour(app):
+    """At 04:00 Riga time the planner's statistics are gathered (SQLite keeps none before)."""
+    enrol(JANIS, ["access", "fees"])
+    assert run_due(names=["db_statistics"]) == []  # the row: the job waits for its hour
+    if db.engine.dialect.name == "sqlite":
+        assert not _analysed("member_purpose")
+    four = utcnow().astimezone(CLUB_TZ).replace(hour=4, minute=0) + timedelta(days=1)
+    [done] = run_due(four + timedelta(minutes=1), names=["db_statistics"])
+    assert done.ok and done.result.startswith("ms=")
+    assert _analysed("member_purpose") and _analysed("member")
