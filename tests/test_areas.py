@@ -66,6 +66,7 @@ EXPECTED_JOBS = [
     ["fees_invoice_run", "clubsite.fees.mailing.invoice_run_job"],
     ["fees_reminders", "clubsite.fees.reminders.reminder_job"],
     ["backups", "clubsite.backup.schedule.backup_job"],
+    ["db_statistics", "clubsite.backup.upkeep.statistics_job"],
     ["newsletter", "clubsite.newsletter.sender.send_newsletters"],
     ["newsletter_schedule", "clubsite.newsletter.schedule.start_scheduled"],
     ["reverify", "clubsite.public.reverify.reverify_job"],
