@@ -19,10 +19,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
+from clubsite.bulk import gc_paused
 from clubsite.database import as_utc, new_public_id, utcnow
 from clubsite.domain import DomainError, NotFound
 from clubsite.extensions import db
-from clubsite.members.import_writer import gc_paused
 from clubsite.privacy.crypto import decrypt_field, encrypt_field
 from clubsite.privacy.keys import register_encrypted
 from clubsite.privacy.retention import retention_task

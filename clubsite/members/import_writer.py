@@ -9,9 +9,7 @@ rather than one ORM object at a time. The values are the ones members.service.en
 would store.
 """
 
-import gc
 import secrets
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import repeat
@@ -62,25 +60,6 @@ TOKEN_COLUMNS = ["member_id", "token"]
 _member_tuple = itemgetter(*MEMBER_COLUMNS)
 ENC = {name: f"{name}_enc" for name in FIELDS}
 BIDX = {name: f"{name}_bidx" for name in INDEXED_FIELDS}
-
-
-@contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector for an import's bulk work (also a decorator).
-
-    An import makes and keeps hundreds of thousands of small objects (cells, rows, tuples,
-    ciphertexts), none of them in a reference cycle. Each pass of the collector walks them all,
-    and every other object of the process, to find nothing: a quarter of the import's time in a
-    process holding many objects. Reference counting frees everything as usual meanwhile. The
-    collector runs again at the end if it ran before (another thread's pause only ends sooner).
-    """
-    running = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if running:
-            gc.enable()
 
 
 @dataclass

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from clubsite.bulk import gc_paused, page_cache
 from clubsite.database import transactions_begin, utcnow
 from clubsite.domain import DomainError, as_actor
 from clubsite.extensions import db
@@ -145,7 +146,7 @@ def check_options(purposes, bases, wording=""):
     return options
 
 
-@import_writer.gc_paused()
+@gc_paused()
 def plan_import(table, mapping, options):
     """Check every row; nothing is written. Rows are numbered as in the spreadsheet."""
     check_mapping(table.headers, mapping)
@@ -315,7 +316,7 @@ def commit_each_batch():
             raise
 
 
-@import_writer.gc_paused()
+@gc_paused()
 def run_batches(
     plan,
     options,
@@ -360,14 +361,15 @@ def run_batches(
                 with transaction():
                     if number == 1 and on_first is not None:
                         on_first()
-                    written, skipped = import_writer.write_batch(
-                        batch,
-                        options,
-                        actor=actor,
-                        now=now,
-                        card_numbers=card_numbers,
-                        check_cards=attempt > 0,
-                    )
+                    with page_cache():
+                        written, skipped = import_writer.write_batch(
+                            batch,
+                            options,
+                            actor=actor,
+                            now=now,
+                            card_numbers=card_numbers,
+                            check_cards=attempt > 0,
+                        )
                     _record_batch(plan, options, actor, written, skipped, number, len(chunks))
                     if number == len(chunks) and on_last is not None:
                         on_last()

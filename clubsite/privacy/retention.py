@@ -10,17 +10,15 @@ Areas add what they own with hooks (clubsite.hooks), registered by their init_ap
 erasure hooks (invoices keep their legal copy of the buyer) and what the law keeps.
 """
 
-import gc
 import json
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, any_, cast, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from clubsite import hooks
+from clubsite import bulk, hooks
 from clubsite.database import utcnow
 from clubsite.domain import SYSTEM, as_actor
 from clubsite.extensions import db
@@ -217,46 +215,9 @@ def _address_hashes(member_ids):
     return hashes
 
 
-@contextmanager
-def _gc_paused():
-    """Pause Python's cyclic garbage collector for the run (as the import does): the run reads
-    and writes tens of thousands of rows, none in a reference cycle, and each pass of the
-    collector walks them and every other object of the process to find nothing (a tenth of
-    the run). Reference counting frees everything meanwhile."""
-    running = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if running:
-            gc.enable()
-
-
-@contextmanager
-def _page_cache(kib=65536):
-    """On SQLite, a page cache of 64 MB for the run's connection, then back to what it was.
-
-    With the default 2 MB, deleting a day's name tokens and members (random places in big
-    indexes) reads and spills the same pages over and over: a fifth of the run's database
-    time. The setting belongs to the connection, so it is put back on that same connection
-    (the session hands it back to the pool at commit), and the memory is freed then.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    driver = connection.connection.dbapi_connection
-    before = driver.execute("PRAGMA cache_size").fetchone()[0]
-    driver.execute(f"PRAGMA cache_size=-{int(kib)}")
-    try:
-        yield
-    finally:
-        driver.execute(f"PRAGMA cache_size={int(before)}")
-
-
 def run_retention(*, now=None, dry_run=False):
     """End every expired purpose and erase what is no longer needed; commit unless dry_run."""
-    with _gc_paused(), _page_cache():
+    with bulk.gc_paused(), bulk.page_cache():
         return _run_retention(now or utcnow(), dry_run)
 
 
