@@ -20,7 +20,8 @@ def member_card(public_id):
         abort(404)  # as on the member's page: who exists stays hidden
     card = staff_card(current_user, member)
     return render_template(
-        "backoffice/member_card.html",
+        "cards/print_page.html",
+        layout="backoffice/base.html",
         card=card,
         back_url=url_for("backoffice.member_detail", public_id=public_id),
     )

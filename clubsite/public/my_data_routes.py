@@ -207,9 +207,9 @@ def my_data_card(member):
     card = own_card(member)
     if card is None:
         raise NotFound()
-    return render_template(
-        "public/my_card.html", card=card, back_url=url_for("public.my_data", _anchor="card")
-    )
+    back_url = url_for("public.my_data", _anchor="card")
+    page = "cards/print_page.html"
+    return render_template(page, layout="base.html", card=card, back_url=back_url)
 
 
 def _address_link_sent(_response):
