@@ -2,6 +2,7 @@
 always named with their site; only the admin reaches the site pages."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -231,7 +232,13 @@ def test_every_page_that_names_a_hall_names_its_site(
         ["Lielā", "zāle", "Centrs"],
         ["Lielā", "zāle", "Purvciems"],
     ]  # the hall list has a site column, sorted by site
-    one = desk.get(f"/office/bookings/{booking.public_id}").get_data(as_text=True)
+    # A booking ahead (whatever the hour now), so its page offers the change form's hall list.
+    tomorrow = (today_local() + timedelta(days=1)).isoformat()
+    ahead = book(reception, hall, tomorrow, "10:00", "11:00", member=member, now=None)
+    assert "Lielā zāle — Centrs" in desk.get(f"/office/bookings/{booking.public_id}").get_data(
+        as_text=True
+    )
+    one = desk.get(f"/office/bookings/{ahead.public_id}").get_data(as_text=True)
     assert "Lielā zāle — Centrs" in one and "Lielā zāle — Purvciems" in _options(one)
     hall_page = admin.get(f"{HALLS}/{hall.public_id}").get_data(as_text=True)
     assert "<h1>Lielā zāle — Centrs</h1>" in hall_page
