@@ -166,18 +166,12 @@ def _fill_change_form(form, row, contact):
 @requires("bookings")
 def booking_cancel(public_id):
     """Cancel a booking (its contact data goes with it)."""
-    booking = _booking_or_404(public_id)
-    form = CancelBookingForm()
-    if not form.validate_on_submit():
-        abort(400)
-    day = local_day(as_utc(booking.starts_at)).isoformat()
-    with unit_of_work.write(form) as outcome:
-        service.cancel_booking(current_user, public_id, form.version.data)
-    if not outcome.ok:
-        flash(str(outcome.error.message), "error")
-        return redirect(url_for("backoffice.booking_detail", public_id=public_id))
-    flash(_("The booking is cancelled."), "success")
-    return redirect(url_for("backoffice.bookings", day=day))
+    return _change_booking(
+        public_id,
+        lambda version: service.cancel_booking(current_user, public_id, version),
+        _("The booking is cancelled."),
+        back_to_day=True,
+    )
 
 
 @office.route("/bookings/<public_id>/decide/<action>", methods=["POST"])
@@ -186,21 +180,35 @@ def booking_decide(public_id, action):
     """Approve or refuse an online booking that waits for approval; the visitor is mailed."""
     if action not in ("approve", "refuse"):
         abort(404)
+    approve = action == "approve"
+    return _change_booking(
+        public_id,
+        lambda version: approval.decide(current_user, public_id, version, approve=approve),
+        _("The booking is approved. The visitor is told.")
+        if approve
+        else _("The booking is refused. The visitor is told."),
+        back_to_day=not approve,
+    )
+
+
+def _change_booking(public_id, change, done, *, back_to_day):
+    """A POST that changes one booking: its form (the version it was shown at), change(version)
+    in one unit of work, a refusal shown on the booking's page; when done, the message and the
+    booking's page, or its day's list when the booking is gone from it."""
     booking = _booking_or_404(public_id)
     form = CancelBookingForm()
     if not form.validate_on_submit():
         abort(400)
     day = local_day(as_utc(booking.starts_at)).isoformat()
     with unit_of_work.write(form) as outcome:
-        approval.decide(current_user, public_id, form.version.data, approve=action == "approve")
+        change(form.version.data)
     if not outcome.ok:
         flash(str(outcome.error.message), "error")
         return redirect(url_for("backoffice.booking_detail", public_id=public_id))
-    if action == "approve":
-        flash(_("The booking is approved. The visitor is told."), "success")
-        return redirect(url_for("backoffice.booking_detail", public_id=public_id))
-    flash(_("The booking is refused. The visitor is told."), "success")
-    return redirect(url_for("backoffice.bookings", day=day))
+    flash(done, "success")
+    if back_to_day:
+        return redirect(url_for("backoffice.bookings", day=day))
+    return redirect(url_for("backoffice.booking_detail", public_id=public_id))
 
 
 @office.route("/occupancy")
