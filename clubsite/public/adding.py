@@ -128,7 +128,7 @@ def _given_consent(todo, shown, age_confirmed, language):
     wording; MemberError for a changed wording or a missing age confirmation."""
     if not todo.consent_asked or not shown:
         return False
-    if shown != consent.wording_hash(consent.wording_text("newsletter", language)):
+    if not signup.is_current_wording(shown, "newsletter", language):
         raise MemberError({"consent_newsletter": signup.MSG_WORDING_CHANGED})
     errors = signup.check_age(True, age_confirmed)
     if errors:
@@ -138,14 +138,11 @@ def _given_consent(todo, shown, age_confirmed, language):
 
 def _give_consent(member, purpose_id, language):
     """A consent given on the landing page counts at once: the mailed link proved the address."""
-    service.add_purpose(
+    signup.give_online_consent(
         member,
         purpose_id,
-        store.read(member, ["email"]),
-        basis="consent",
         source="email-link",
         actor=Actor.member(member),
-        consent_confirmed=True,
-        consent_wording=signup.recorded_wording(language),
-        consent_language=language,
+        language=language,
+        confirmed=True,
     )

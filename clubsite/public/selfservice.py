@@ -229,20 +229,16 @@ def subscribe_newsletter(member, shown_hash, *, age_confirmed=False):
     if member.purpose("newsletter") is not None or not member.has_field("email"):
         raise refused
     language = member.language
-    if shown_hash != consent.wording_hash(consent.wording_text("newsletter", language)):
+    if not signup.is_current_wording(shown_hash, "newsletter", language):
         raise refused
     if not age_confirmed:
         raise DomainError(signup.MSG_AGE, "age_confirmed")
-    email = store.read(member, ["email"])
-    service.add_purpose(
+    signup.give_online_consent(
         member,
         "newsletter",
-        email,
-        basis="consent",
         source="self-service",
         actor=Actor.member(member),
-        consent_confirmed=True,
-        consent_wording=signup.recorded_wording(language),
-        consent_language=language,
+        language=language,
+        confirmed=True,
     )
     record("subscribed", member.public_id, fields=["email"], detail="newsletter")

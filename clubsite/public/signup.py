@@ -35,6 +35,28 @@ def recorded_wording(language):
     return consent.wording_text("newsletter", language) + "\n" + age_confirmation(language)
 
 
+def is_current_wording(shown, purpose_id, language):
+    """True if the consent text a page showed (its hash) is the one in force."""
+    return shown == consent.wording_hash(consent.wording_text(purpose_id, language))
+
+
+def give_online_consent(member, purpose_id, *, source, actor, language, confirmed=False):
+    """Enrol an existing member in a consent purpose on the consent they ticked online, with
+    the wording and age confirmation the ledger keeps (recorded_wording). Pending unless
+    confirmed (a link mailed to the address proved it)."""
+    service.add_purpose(
+        member,
+        purpose_id,
+        store.read(member, ["email"]),
+        basis="consent",
+        source=source,
+        actor=actor,
+        consent_confirmed=confirmed,
+        consent_wording=recorded_wording(language),
+        consent_language=language,
+    )
+
+
 def check_age(consent_ticked, age_confirmed):
     """The error of a newsletter consent ticked without the age confirmation, if any."""
     return {"age_confirmed": MSG_AGE} if consent_ticked and not age_confirmed else {}
@@ -61,7 +83,7 @@ def check_consents(choices, given, *, language, age_confirmed=False):
         shown = given.get(pid)
         if not shown:
             errors[f"consent_{pid}"] = MSG_CONSENT
-        elif shown != consent.wording_hash(consent.wording_text(pid, language)):
+        elif not is_current_wording(shown, pid, language):
             errors[f"consent_{pid}"] = MSG_WORDING_CHANGED
         else:
             errors.update(check_age(True, age_confirmed))
@@ -116,15 +138,8 @@ def request_purposes(member, purpose_ids, *, language):
                 requested.append(pid)
             continue
         if member.purpose(pid) is None and member.has_field("email"):
-            service.add_purpose(
-                member,
-                pid,
-                store.read(member, ["email"]),
-                basis="consent",
-                source="signup",
-                actor=Actor.member(),
-                consent_wording=recorded_wording(language),
-                consent_language=language,
+            give_online_consent(
+                member, pid, source="signup", actor=Actor.member(), language=language
             )
         if consent.state(member, pid) == "pending":
             requested.append(pid)
