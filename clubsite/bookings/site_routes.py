@@ -222,7 +222,7 @@ def hall_online(public_id):
     form = _online_form(hall)
     if form.validate_on_submit():
         with unit_of_work.write(form) as outcome:
-            halls.update_online(_hall_or_404(public_id), form.values(), actor=_actor())
+            halls.update_online(hall, form.values(), actor=_actor())
         if outcome.ok:
             flash(_("The hall is saved."), "success")
             return redirect(url_for("backoffice.hall_detail", public_id=public_id))

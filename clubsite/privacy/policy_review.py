@@ -159,12 +159,7 @@ def review_status(*, now=None):
     now = now or utcnow()
     status = []
     for document in DOCUMENTS.values():
-        last = db.session.scalar(
-            select(PolicyReview)
-            .where(PolicyReview.document == document.key)
-            .order_by(PolicyReview.reviewed_at.desc(), PolicyReview.id.desc())
-            .limit(1)
-        )
+        last = next(iter(history(document.key, limit=1)), None)
         current = content_hash(document)
         due_on = as_utc(last.reviewed_at) + REVIEW_EVERY if last else None
         status.append(
