@@ -124,11 +124,6 @@ def update_online(hall, raw, *, actor=None):
     return hall
 
 
-def clock_text(minutes):
-    """Minutes after midnight as the time field shows them (08:00; midnight as 00:00)."""
-    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
-
-
 def _minutes(text, field):
     clock = parse_clock(text, field)
     return clock.hour * 60 + clock.minute

@@ -12,6 +12,7 @@ from clubsite import unit_of_work
 from clubsite.bookings import halls, sites
 from clubsite.bookings.forms import HallForm, HallOnlineForm, SiteForm, SiteSwitchForm
 from clubsite.bookings.models import Hall
+from clubsite.bookings.times import clock_text
 from clubsite.domain import Actor
 from clubsite.extensions import db
 from clubsite.locations import all_locations, location_by_public_id, open_locations
@@ -205,8 +206,8 @@ def _online_form(hall):
     if request.method == "GET":
         current = {
             "online": hall.online,
-            "online_opens": halls.clock_text(hall.online_opens),
-            "online_closes": halls.clock_text(hall.online_closes),
+            "online_opens": clock_text(hall.online_opens),
+            "online_closes": clock_text(hall.online_closes),
             "slot_minutes": str(hall.slot_minutes),
             "days_ahead": str(hall.days_ahead),
             "needs_approval": hall.needs_approval,

@@ -142,3 +142,9 @@ def keep_days():
 def erase_after(starts_at):
     """When a booking's personal data must go: the start of the day after its kept days."""
     return day_start(local_day(starts_at) + timedelta(days=keep_days() + 1))
+
+
+def clock_text(minutes):
+    """Minutes after midnight as a time field and the booking pages show them (08:00; midnight
+    as 00:00)."""
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"

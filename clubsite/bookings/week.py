@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from clubsite.bookings.errors import BookingError
 from clubsite.bookings.models import Booking, Hall
-from clubsite.bookings.times import MAX_HOURS, day_range, local_moment, week_days
+from clubsite.bookings.times import MAX_HOURS, clock_text, day_range, local_moment, week_days
 from clubsite.database import as_utc, utcnow
 from clubsite.domain import NotFound
 from clubsite.extensions import db
@@ -129,13 +129,9 @@ def _day_slots(opens, closes, length, day):
         except BookingError:
             starts_at = None
         if starts_at is not None:
-            slots.append((starts_at, ends_at, _clock_text(minute), _clock_text(end)))
+            slots.append((starts_at, ends_at, clock_text(minute), clock_text(end)))
         minute = end
     return tuple(slots)
-
-
-def _clock_text(minute):
-    return f"{minute // 60 % 24:02d}:{minute % 60:02d}"
 
 
 def _clock(minute):
