@@ -109,7 +109,15 @@ def add_requested(member, purpose_ids, raw, *, consent_shown=None, age_confirmed
             service.confirm_consent(member, item.purpose.id, source="email-link", actor=actor)
             done.append(item.purpose.id)
         elif item.action == CONSENT and given:
-            _give_consent(member, item.purpose.id, language)
+            # Given on the landing page it counts at once: the mailed link proved the address.
+            signup.give_online_consent(
+                member,
+                item.purpose.id,
+                source="email-link",
+                actor=actor,
+                language=language,
+                confirmed=True,
+            )
             done.append(item.purpose.id)
     if not done:
         raise MemberError({"consent_newsletter": MSG_NOTHING_CHOSEN})
@@ -134,15 +142,3 @@ def _given_consent(todo, shown, age_confirmed, language):
     if errors:
         raise MemberError(errors)
     return True
-
-
-def _give_consent(member, purpose_id, language):
-    """A consent given on the landing page counts at once: the mailed link proved the address."""
-    signup.give_online_consent(
-        member,
-        purpose_id,
-        source="email-link",
-        actor=Actor.member(member),
-        language=language,
-        confirmed=True,
-    )
